@@ -1,0 +1,1 @@
+"""Read-only reports: ROI, funnel (and later attribution, leaderboard, trends)."""

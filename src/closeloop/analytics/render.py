@@ -1,0 +1,113 @@
+"""Human output of the reports: Rich tables and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from rich.table import Table
+
+from closeloop.analytics.funnel import STAGE_NAMES, FunnelReport
+from closeloop.analytics.roi import RoiReport, RoiRow
+
+STAGE_TITLES = {
+    "lead": "Lead",
+    "valid_lead": "Valid",
+    "mql": "MQL",
+    "sal": "SAL",
+    "sql": "SQL",
+    "won": "Won",
+    "invoiced": "Invoiced",
+    "paid": "Paid",
+}
+
+
+def money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def count(value: int) -> str:
+    return f"{value:,}"
+
+
+def percent(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value * 100:,.1f}%"
+
+
+def _period_caption(report: RoiReport | FunnelReport) -> str:
+    start = report.period.start.isoformat() if report.period.start else "the beginning"
+    end = report.period.end.isoformat() if report.period.end else "today"
+    return f"Leads created from {start} to {end}"
+
+
+def roi_tables(report: RoiReport) -> list[Table]:
+    """Two tables, volume then value, so that each fits a normal terminal."""
+    title = report.grouping.value.capitalize()
+    volume = Table(
+        title=f"Closed-loop ROI by {report.grouping.value} — volume",
+        caption=_period_caption(report),
+        show_footer=True,
+    )
+    value = Table(
+        title=f"Closed-loop ROI by {report.grouping.value} — value ({report.currency})",
+        show_footer=True,
+    )
+    rows, total = report.rows, report.total
+    volume.add_column(title, footer="Total")
+    value.add_column(title, footer="Total")
+    volume_columns: list[tuple[str, str]] = [
+        ("Spend", "spend"), ("Leads", "leads"), ("Valid", "valid_leads"), ("MQL", "mql"),
+        ("SAL", "sal"), ("SQL", "sql"), ("Opps", "opportunities"), ("Won", "won"),
+    ]  # fmt: skip
+    value_columns: list[tuple[str, str]] = [
+        ("Spend", "spend"), ("Revenue", "revenue"), ("Cash", "cash"), ("CPL", "cpl"),
+        ("Per valid", "cost_per_valid_lead"), ("CAC", "cac"), ("ROAS", "roas_ratio"),
+        ("ROI", "roi"), ("Cash ROI", "cash_roi"),
+    ]  # fmt: skip
+    for table, columns in ((volume, volume_columns), (value, value_columns)):
+        for header, name in columns:
+            table.add_column(header, justify="right", footer=_cell(total, name))
+        for row in rows:
+            table.add_row(row.key, *(_cell(row, name) for _, name in columns))
+    return [volume, value]
+
+
+def _cell(row: RoiRow, name: str) -> str:
+    value = getattr(row, name)
+    if name in ("roi", "cash_roi"):
+        return percent(value)
+    if name == "roas_ratio":
+        return value or "—"
+    if isinstance(value, int):
+        return count(value)
+    return money(value)
+
+
+def roi_csv(rows: list[dict[str, object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def funnel_table(report: FunnelReport) -> Table:
+    """Stages as columns, groups as rows; each cell is the count and the step conversion."""
+    table = Table(title="Lead-to-cash funnel", caption=_period_caption(report))
+    table.add_column(report.grouping.value.capitalize() if report.grouping else "")
+    for name in STAGE_NAMES:
+        table.add_column(STAGE_TITLES[name], justify="right")
+    by_group: dict[str | None, list[str]] = {}
+    days: list[str] = []
+    for row in report.rows:
+        cell = count(row.count) + (
+            f"\n{percent(row.conversion)}" if row.conversion is not None else ""
+        )
+        by_group.setdefault(row.key, []).append(cell)
+        if row.key in (None, "total"):
+            days.append("—" if row.median_days is None else f"{row.median_days} d")
+    for key, cells in by_group.items():
+        table.add_row(key if key is not None else "All leads", *cells, end_section=True)
+    table.add_row("Median days from previous stage", *days, style="dim")
+    return table

@@ -1,0 +1,63 @@
+"""The root command. It only mounts each domain's commands and renders errors."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from closeloop import __version__
+from closeloop.analytics.cli import app as report_app
+from closeloop.cli_support import err_console, set_root_db
+from closeloop.db.cli import init
+from closeloop.demo.cli import demo
+from closeloop.errors import ClosedLoopError
+
+app = typer.Typer(
+    name="closeloop",
+    help="Closeloop: follow marketing spend through leads and deals to collected cash.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="Database URL (default: $CLOSELOOP_DATABASE_URL).", show_default=False
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """Closeloop: follow marketing spend through leads and deals to collected cash."""
+    set_root_db(db)
+
+
+app.command()(init)
+app.command()(demo)
+app.add_typer(report_app, name="report")
+
+
+def main() -> None:
+    """Console entry point: a domain error is one line on stderr and exit code 2."""
+    try:
+        app(standalone_mode=True)
+    except ClosedLoopError as error:
+        err_console.print(f"error: {error}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Engine, sessions, base classes, column types and migrations."""

@@ -1,0 +1,59 @@
+"""The few places where SQLite and PostgreSQL need different SQL, each with its portable twin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Integer, Table
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class hours_between(FunctionElement[int]):
+    """Whole hours from the first timestamp to the second, rounded to the nearest hour."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "hours_between"
+
+    def __init__(self, start: ColumnElement[Any], end: ColumnElement[Any]) -> None:
+        super().__init__(start, end)
+
+
+@compiles(hours_between, "sqlite")
+def _hours_between_sqlite(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"CAST(ROUND((julianday({end}) - julianday({start})) * 24) AS INTEGER)"
+
+
+@compiles(hours_between, "postgresql")
+def _hours_between_postgresql(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start})) / 3600) AS INTEGER)"
+
+
+def bulk_insert(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert many rows fast: COPY on PostgreSQL, one prepared executemany on SQLite.
+
+    Values must already be in the database's wire form (see ``closeloop.demo.rows``): this path
+    skips the ORM and its type conversions on purpose.
+    """
+    dbapi = connection.connection.driver_connection
+    column_list = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        with dbapi.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {table.name} ({column_list}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    else:
+        placeholders = ", ".join("?" for _ in columns)
+        cursor = dbapi.cursor()  # type: ignore[union-attr]
+        cursor.executemany(
+            f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders})", rows
+        )
+        cursor.close()

@@ -1,0 +1,102 @@
+"""Leads, their states and the history of every state change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from closeloop.db.base import Base, Timestamped
+
+
+class LeadStatus(StrEnum):
+    NEW = "new"
+    WORKING = "working"
+    MQL = "mql"
+    SAL = "sal"
+    SQL = "sql"
+    NURTURE = "nurture"
+    POOL = "pool"
+    DISQUALIFIED = "disqualified"
+    MERGED = "merged"
+
+
+class DisqualifyReason(StrEnum):
+    INVALID = "invalid"
+    SPAM = "spam"
+    UNREACHABLE = "unreachable"
+    DUPLICATE = "duplicate"
+    NO_BUDGET = "no_budget"
+    NO_NEED = "no_need"
+    COMPETITOR = "competitor"
+    NOT_DECISION_MAKER = "not_decision_maker"
+
+
+# A lead disqualified for one of these never was a valid lead (PRODUCT.md: "valid lead").
+INVALID_REASONS = (DisqualifyReason.INVALID, DisqualifyReason.SPAM, DisqualifyReason.UNREACHABLE)
+
+
+class Lead(Timestamped, Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        # The cohort reports read only these columns: the index covers them.
+        Index(
+            "ix_leads_cohort",
+            "created_at",
+            "channel_id",
+            "campaign_id",
+            "content_id",
+            "status",
+            "disqualified_reason",
+            "mql_at",
+            "sal_at",
+            "sql_at",
+        ),
+        Index("ix_leads_owner_status", "owner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    company: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    industry: Mapped[str | None] = mapped_column(String(60))
+    company_size: Mapped[int | None]
+    region: Mapped[str | None] = mapped_column(String(2))
+    city: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), default=LeadStatus.NEW)
+    disqualified_reason: Mapped[str | None] = mapped_column(String(30))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    score: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # First-touch source: the lead's channel, campaign and content.
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="RESTRICT"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="RESTRICT"))
+    content_id: Mapped[int | None] = mapped_column(ForeignKey("contents.id", ondelete="RESTRICT"))
+    first_touch_at: Mapped[datetime | None]
+    # When the lead first reached each milestone; kept by the state machine, read by reports.
+    assigned_at: Mapped[datetime | None]
+    first_contact_at: Mapped[datetime | None]
+    mql_at: Mapped[datetime | None]
+    sal_at: Mapped[datetime | None]
+    sql_at: Mapped[datetime | None]
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+
+
+class LeadStatusChange(Timestamped, Base):
+    """One transition of a lead: from, to, when, by whom, why."""
+
+    __tablename__ = "lead_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[datetime]
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(String(500))
