@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,8 @@ from closeloop.db.engine import make_engine, normalize_url
 from closeloop.db.migrate import ensure_current
 from closeloop.errors import SchemaOutOfDate
 
-console = Console()
+# Piped output is not cut to 80 columns: wide report tables stay readable in files and CI logs.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 DbOption = Annotated[

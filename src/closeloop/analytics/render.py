@@ -24,6 +24,11 @@ STAGE_TITLES = {
 
 
 def money(value: Decimal | None) -> str:
+    """Whole currency units: tables show totals, the JSON and CSV keep the cents."""
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def unit_cost(value: Decimal | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
@@ -31,8 +36,8 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
-def percent(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value * 100:,.1f}%"
+def percent(value: Decimal | None, places: int = 1) -> str:
+    return "—" if value is None else f"{value * 100:,.{places}f}%"
 
 
 def _period_caption(report: RoiReport | FunnelReport) -> str:
@@ -54,8 +59,8 @@ def roi_tables(report: RoiReport) -> list[Table]:
         show_footer=True,
     )
     rows, total = report.rows, report.total
-    volume.add_column(title, footer="Total")
-    value.add_column(title, footer="Total")
+    volume.add_column(title, footer="Total", no_wrap=True)
+    value.add_column(title, footer="Total", no_wrap=True)
     volume_columns: list[tuple[str, str]] = [
         ("Spend", "spend"), ("Leads", "leads"), ("Valid", "valid_leads"), ("MQL", "mql"),
         ("SAL", "sal"), ("SQL", "sql"), ("Opps", "opportunities"), ("Won", "won"),
@@ -76,9 +81,11 @@ def roi_tables(report: RoiReport) -> list[Table]:
 def _cell(row: RoiRow, name: str) -> str:
     value = getattr(row, name)
     if name in ("roi", "cash_roi"):
-        return percent(value)
+        return percent(value, places=0)
     if name == "roas_ratio":
-        return value or "—"
+        return "—" if row.roas is None else f"1:{row.roas:.1f}"
+    if name in ("cpl", "cost_per_valid_lead", "cac"):
+        return unit_cost(value)
     if isinstance(value, int):
         return count(value)
     return money(value)

@@ -8,17 +8,28 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from closeloop.errors import DatabaseUnavailable
 
 
 def normalize_url(url: str) -> str:
-    """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver for them."""
+    """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver for them.
+
+    Raise ``DatabaseUnavailable`` when the text cannot be parsed as a database URL at all.
+    """
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+            break
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
+        raise DatabaseUnavailable(
+            f"not a database URL: {url!r} (try sqlite:///closeloop.db "
+            "or postgresql+psycopg://user@host/dbname)"
+        ) from None
     return url
 
 
@@ -34,13 +45,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     """Create an engine and prove the database answers; raise ``DatabaseUnavailable`` if not."""
     url = normalize_url(url)
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise DatabaseUnavailable(
-            f"not a database URL: {url!r} (try sqlite:///closeloop.db "
-            "or postgresql+psycopg://user@host/dbname)"
-        ) from None
+    parsed = make_url(url)
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseUnavailable(
             f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
@@ -53,9 +58,9 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except NoSuchModuleError:
+    except (NoSuchModuleError, ImportError):  # ImportError: a known dialect, its driver missing
         raise DatabaseUnavailable(f"no driver for {parsed.drivername!r}") from None
-    except OperationalError as error:
+    except DBAPIError as error:  # also "file is not a database", "invalid connection option"
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise DatabaseUnavailable(
             f"cannot open database {parsed.render_as_string(hide_password=True)}: {reason}"
