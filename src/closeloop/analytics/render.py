@@ -62,14 +62,26 @@ def roi_tables(report: RoiReport) -> list[Table]:
     volume.add_column(title, footer="Total", no_wrap=True)
     value.add_column(title, footer="Total", no_wrap=True)
     volume_columns: list[tuple[str, str]] = [
-        ("Spend", "spend"), ("Leads", "leads"), ("Valid", "valid_leads"), ("MQL", "mql"),
-        ("SAL", "sal"), ("SQL", "sql"), ("Opps", "opportunities"), ("Won", "won"),
-    ]  # fmt: skip
+        ("Spend", "spend"),
+        ("Leads", "leads"),
+        ("Valid", "valid_leads"),
+        ("MQL", "mql"),
+        ("SAL", "sal"),
+        ("SQL", "sql"),
+        ("Opps", "opportunities"),
+        ("Won", "won"),
+    ]
     value_columns: list[tuple[str, str]] = [
-        ("Spend", "spend"), ("Revenue", "revenue"), ("Cash", "cash"), ("CPL", "cpl"),
-        ("Per valid", "cost_per_valid_lead"), ("CAC", "cac"), ("ROAS", "roas_ratio"),
-        ("ROI", "roi"), ("Cash ROI", "cash_roi"),
-    ]  # fmt: skip
+        ("Spend", "spend"),
+        ("Revenue", "revenue"),
+        ("Cash", "cash"),
+        ("CPL", "cpl"),
+        ("Per valid", "cost_per_valid_lead"),
+        ("CAC", "cac"),
+        ("ROAS", "roas_ratio"),
+        ("ROI", "roi"),
+        ("Cash ROI", "cash_roi"),
+    ]
     for table, columns in ((volume, volume_columns), (value, value_columns)):
         for header, name in columns:
             table.add_column(header, justify="right", footer=_cell(total, name))

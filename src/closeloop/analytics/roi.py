@@ -65,9 +65,19 @@ def roi_report(session: Session, *, grouping: Grouping, period: Period) -> RoiRe
     total = GroupMeasures()
     for m in measures.values():
         for name in (
-            "leads", "valid_leads", "mql", "sal", "sql", "opportunities", "won", "lost",
-            "spend_minor", "revenue_minor", "invoiced_minor", "cash_minor",
-        ):  # fmt: skip
+            "leads",
+            "valid_leads",
+            "mql",
+            "sal",
+            "sql",
+            "opportunities",
+            "won",
+            "lost",
+            "spend_minor",
+            "revenue_minor",
+            "invoiced_minor",
+            "cash_minor",
+        ):
             setattr(total, name, getattr(total, name) + getattr(m, name))
     total.customers = repository.total_customers(session, period)
 

@@ -46,10 +46,10 @@ def bulk_insert(
     dbapi = connection.connection.driver_connection
     column_list = ", ".join(columns)
     if connection.dialect.name == "postgresql":
-        with dbapi.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {table.name} ({column_list}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        statement = f"COPY {table.name} ({column_list}) FROM STDIN"
+        with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
     else:
         placeholders = ", ".join("?" for _ in columns)
         cursor = dbapi.cursor()  # type: ignore[union-attr]

@@ -78,10 +78,13 @@ def generate_cash(
     behaviour = rng.choice(4, k, p=[0.72, 0.18, 0.06, 0.04])  # on time, late, partial, never
     first_pay = np.select(
         [behaviour == 0, behaviour == 1, behaviour == 2],
-        [inv_due - rng.uniform(0, 10 * DAY, k), inv_due + rng.lognormal(np.log(25 * DAY), 0.6, k),
-         inv_due + rng.uniform(0, 10 * DAY, k)],
+        [
+            inv_due - rng.uniform(0, 10 * DAY, k),
+            inv_due + rng.lognormal(np.log(25 * DAY), 0.6, k),
+            inv_due + rng.uniform(0, 10 * DAY, k),
+        ],
         np.nan,
-    )  # fmt: skip
+    )
     first_pay = np.maximum(first_pay, issued[inv_inst])
     first_amount = np.where(behaviour == 2, (inv_amount // 200) * 100, inv_amount)
     second_pay = np.where(

@@ -40,9 +40,13 @@ def demo(
     engine = open_database(db, migrated=False)
     upgrade(engine)
     with Progress(
-        TextColumn("Generating the demo company"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=console, transient=True,
-    ) as progress:  # fmt: skip
+        TextColumn("Generating the demo company"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("leads", total=options.leads)
         summary = generate_demo(
             engine, options, reset=reset, on_progress=lambda n: progress.advance(task, n)

@@ -62,12 +62,19 @@ def generate_deals(
     lost_after = rng.integers(0, n_open, m)  # open stages a lost deal passed through, minus one
     open_reached = np.clip(((now - leads.sql_at) / cycle * n_open).astype(np.int64), 0, n_open - 1)
     current = np.where(won, -1, np.where(lost, -2, open_reached))
-    stage_id = np.where(current == -1, ref.won_stage_id,
-                        np.where(current == -2, ref.lost_stage_id,
-                                 ref.open_stage_ids[np.clip(current, 0, n_open - 1)]))  # fmt: skip
+    stage_id = np.where(
+        current == -1,
+        ref.won_stage_id,
+        np.where(
+            current == -2, ref.lost_stage_id, ref.open_stage_ids[np.clip(current, 0, n_open - 1)]
+        ),
+    )
     probability = np.where(won, 100, np.where(lost, 0, ref.open_stage_probability[open_reached]))
-    status = np.where(won, StageOutcome.WON.value,
-                      np.where(lost, StageOutcome.LOST.value, StageOutcome.OPEN.value)).astype(object)  # fmt: skip
+    status = np.where(
+        won,
+        StageOutcome.WON.value,
+        np.where(lost, StageOutcome.LOST.value, StageOutcome.OPEN.value),
+    ).astype(object)
     lost_reason = np.full(m, None, dtype=object)
     lost_reason[lost] = np.array(names.LOST_REASONS, dtype=object)[
         rng.choice(len(names.LOST_REASONS), int(lost.sum()), p=[0.3, 0.3, 0.2, 0.1, 0.1])
@@ -109,8 +116,13 @@ def generate_deals(
     }
     opportunities: Batch = {
         "id": opportunity_ids,
-        "name": np.array([f"{c} — {p}" for c, p in zip(
-            companies.name[company].tolist(), ["Platform"] * m, strict=True)], dtype=object),
+        "name": np.array(
+            [
+                f"{c} — {p}"
+                for c, p in zip(companies.name[company].tolist(), ["Platform"] * m, strict=True)
+            ],
+            dtype=object,
+        ),
         "account_id": account_ids,
         "lead_id": leads.sql_lead_ids,
         "pipeline_id": np.full(m, ref.pipeline_id),
@@ -126,7 +138,7 @@ def generate_deals(
         "competitor": competitor,
         "created_at": sql_text,
         "updated_at": stamp_updated,
-    }  # fmt: skip
+    }
 
     # Stage history: every open stage passed, then Won or Lost for closed deals.
     passed = np.where(won, n_open, np.where(lost, lost_after + 1, open_reached + 1))
@@ -134,8 +146,11 @@ def generate_deals(
     owner = np.repeat(np.arange(m), rows_per)
     k = np.arange(len(owner)) - np.repeat(np.cumsum(rows_per) - rows_per, rows_per)
     terminal = closed[owner] & (k == rows_per[owner] - 1)
-    to_stage = np.where(terminal, np.where(won[owner], ref.won_stage_id, ref.lost_stage_id),
-                        ref.open_stage_ids[np.clip(k, 0, n_open - 1)])  # fmt: skip
+    to_stage = np.where(
+        terminal,
+        np.where(won[owner], ref.won_stage_id, ref.lost_stage_id),
+        ref.open_stage_ids[np.clip(k, 0, n_open - 1)],
+    )
     from_stage = ref.open_stage_ids[np.clip(k - 1, 0, n_open - 1)].astype(object)
     from_stage[k == 0] = None
     at = np.where(terminal, close_at[owner], leads.sql_at[owner] + cycle[owner] * k / n_open)
@@ -155,7 +170,7 @@ def generate_deals(
             "contacts": contacts,
             "opportunities": opportunities,
             "opportunity_stage_changes": stage_changes,
-        },  # fmt: skip
+        },
         won_opportunity_ids=opportunity_ids[won],
         won_account_ids=account_ids[won],
         won_amount_minor=amount_minor[won],

@@ -23,17 +23,28 @@ STATUSES = np.array([s.value for s in LeadStatus], dtype=object)
 CODE = {s: i for i, s in enumerate(LeadStatus)}
 
 FIRST_TOUCH_KIND = {
-    "paid_search": "ad_click", "seo": "visit", "social": "ad_click", "email": "email_click",
-    "webinar": "webinar_attended", "trade_show": "trade_show_visit", "referral": "referral",
+    "paid_search": "ad_click",
+    "seo": "visit",
+    "social": "ad_click",
+    "email": "email_click",
+    "webinar": "webinar_attended",
+    "trade_show": "trade_show_visit",
+    "referral": "referral",
     "partner": "partner_referral",
-}  # fmt: skip
+}
 FORM_NAME = {
-    "paid_search": "Demo request", "seo": "Guide download", "social": "Lead gen form",
-    "email": "Newsletter CTA", "webinar": "Webinar registration", "trade_show": "Booth scan",
-    "referral": "Referral form", "partner": "Partner registration",
-}  # fmt: skip
-FOLLOW_UP_TOUCHES = np.array(["email_click", "visit", "content_download", "webinar_attended"],
-                             dtype=object)  # fmt: skip
+    "paid_search": "Demo request",
+    "seo": "Guide download",
+    "social": "Lead gen form",
+    "email": "Newsletter CTA",
+    "webinar": "Webinar registration",
+    "trade_show": "Booth scan",
+    "referral": "Referral form",
+    "partner": "Partner registration",
+}
+FOLLOW_UP_TOUCHES = np.array(
+    ["email_click", "visit", "content_download", "webinar_attended"], dtype=object
+)
 
 
 @dataclass
@@ -87,8 +98,9 @@ def generate_leads(
         return np.where(reached & (times <= now), times, np.nan)
 
     assigned = censor(created + rng.lognormal(np.log(3 * HOUR), 0.8, n), valid)
-    first_contact = censor(assigned + rng.lognormal(np.log(6 * HOUR), 1.0, n),
-                           np.isfinite(assigned) & (u[2] < 0.9))  # fmt: skip
+    first_contact = censor(
+        assigned + rng.lognormal(np.log(6 * HOUR), 1.0, n), np.isfinite(assigned) & (u[2] < 0.9)
+    )
     mql_time = created + rng.exponential(2 * DAY, n)
     sal_time = mql_time + rng.exponential(1.5 * DAY, n)
     sql_time = sal_time + rng.exponential(6 * DAY, n)
@@ -129,14 +141,18 @@ def generate_leads(
     move(to_pool, LeadStatus.POOL, ends_at)
     reason = np.full(n, None, dtype=object)
     reason[to_disqualify] = _choice(
-        rng, ["no_budget", "no_need", "competitor", "not_decision_maker"], [0.4, 0.3, 0.15, 0.15],
+        rng,
+        ["no_budget", "no_need", "competitor", "not_decision_maker"],
+        [0.4, 0.3, 0.15, 0.15],
         int(to_disqualify.sum()),
-    )  # fmt: skip
+    )
     cleaned_at = np.fmin(created + rng.exponential(0.5 * DAY, n), now)
     reason[invalid] = _choice(
-        rng, [DisqualifyReason.INVALID, DisqualifyReason.SPAM, DisqualifyReason.UNREACHABLE],
-        [0.5, 0.2, 0.3], int(invalid.sum()),
-    )  # fmt: skip
+        rng,
+        [DisqualifyReason.INVALID, DisqualifyReason.SPAM, DisqualifyReason.UNREACHABLE],
+        [0.5, 0.2, 0.3],
+        int(invalid.sum()),
+    )
     move(to_disqualify, LeadStatus.DISQUALIFIED, ends_at)
     move(invalid, LeadStatus.DISQUALIFIED, cleaned_at)
     move(merged, LeadStatus.MERGED, cleaned_at)
@@ -144,8 +160,10 @@ def generate_leads(
 
     sdr = ref.sdr_ids[rng.integers(0, len(ref.sdr_ids), n)]
     score = np.where(
-        reach_mql, rng.integers(60, 101, n), np.where(valid, rng.integers(5, 60, n), rng.integers(0, 20, n))
-    )  # fmt: skip
+        reach_mql,
+        rng.integers(60, 101, n),
+        np.where(valid, rng.integers(5, 60, n), rng.integers(0, 20, n)),
+    )
 
     sql_index = np.flatnonzero(reach_sql)
     account = np.full(n, None, dtype=object)
@@ -201,12 +219,14 @@ def generate_leads(
     )
 
 
-def _status_changes(ids: IntArray, created: FloatArray,
-                    changes: list[tuple[IntArray, IntArray, int, FloatArray]]) -> Batch:  # fmt: skip
+def _status_changes(
+    ids: IntArray, created: FloatArray, changes: list[tuple[IntArray, IntArray, int, FloatArray]]
+) -> Batch:
     lead_id = np.concatenate([ids, *(c[0] for c in changes)])
     from_code = np.concatenate([np.full(len(ids), -1), *(c[1] for c in changes)])
-    to_code = np.concatenate([np.full(len(ids), CODE[LeadStatus.NEW]),
-                              *(np.full(len(c[0]), c[2]) for c in changes)])  # fmt: skip
+    to_code = np.concatenate(
+        [np.full(len(ids), CODE[LeadStatus.NEW]), *(np.full(len(c[0]), c[2]) for c in changes)]
+    )
     at = timestamps(np.concatenate([created, *(c[3] for c in changes)]))
     from_status = STATUSES[np.maximum(from_code, 0)]
     from_status[from_code < 0] = None
@@ -221,8 +241,16 @@ def _status_changes(ids: IntArray, created: FloatArray,
     }
 
 
-def _touches(rng: np.random.Generator, ref: Reference, ids: IntArray, channel: IntArray,
-             campaign: IntArray, content: IntArray, created: FloatArray, now: float) -> Batch:  # fmt: skip
+def _touches(
+    rng: np.random.Generator,
+    ref: Reference,
+    ids: IntArray,
+    channel: IntArray,
+    campaign: IntArray,
+    content: IntArray,
+    created: FloatArray,
+    now: float,
+) -> Batch:
     """The first touch (the lead's source) and follow-up touches after it."""
     from closeloop.demo.company import CHANNELS
 

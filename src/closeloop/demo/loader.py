@@ -10,10 +10,22 @@ from closeloop.demo.wire import Batch, rows
 
 # Parents before children, so that every foreign key finds its row.
 INSERT_ORDER = (
-    "accounts", "contacts", "leads", "lead_status_changes", "touches", "opportunities",
-    "opportunity_stage_changes", "orders", "order_lines", "payment_plans", "installments",
-    "invoices", "payments", "allocations", "spend_entries",
-)  # fmt: skip
+    "accounts",
+    "contacts",
+    "leads",
+    "lead_status_changes",
+    "touches",
+    "opportunities",
+    "opportunity_stage_changes",
+    "orders",
+    "order_lines",
+    "payment_plans",
+    "installments",
+    "invoices",
+    "payments",
+    "allocations",
+    "spend_entries",
+)
 
 
 def write_batch(connection: Connection, tables: dict[str, Batch]) -> dict[str, int]:

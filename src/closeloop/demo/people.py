@@ -11,10 +11,27 @@ import numpy.typing as npt
 from closeloop.demo import names
 
 CN_WORD_ALIASES = [
-    "huaxin", "xingchen", "tiancheng", "boyuan", "dingsheng", "yunqi", "zhongke", "ruifeng",
-    "hengtong", "hongda", "xinyuan", "jinqiao", "zhilian", "huitong", "haina", "changfeng",
-    "kaite", "zhengtai", "dongfang", "jincheng",
-]  # fmt: skip
+    "huaxin",
+    "xingchen",
+    "tiancheng",
+    "boyuan",
+    "dingsheng",
+    "yunqi",
+    "zhongke",
+    "ruifeng",
+    "hengtong",
+    "hongda",
+    "xinyuan",
+    "jinqiao",
+    "zhilian",
+    "huitong",
+    "haina",
+    "changfeng",
+    "kaite",
+    "zhengtai",
+    "dongfang",
+    "jincheng",
+]
 WEST_REGION_CODES = list(names.WEST_REGIONS)
 CN_SHARE = 0.6
 
@@ -53,10 +70,12 @@ def company_pool(rng: np.random.Generator, size: int) -> CompanyPool:
     west_suffix = _pick(rng, names.WEST_COMPANY_SUFFIXES, size)
     region = np.where(is_cn, "CN", _pick(rng, WEST_REGION_CODES, size)).astype(object)
     west_city = np.array(
-        [names.WEST_REGIONS[r][0][i % len(names.WEST_REGIONS[r][0])] if r != "CN" else ""
-         for r, i in zip(region.tolist(), rng.integers(0, 100, size).tolist(), strict=True)],
+        [
+            names.WEST_REGIONS[r][0][i % len(names.WEST_REGIONS[r][0])] if r != "CN" else ""
+            for r, i in zip(region.tolist(), rng.integers(0, 100, size).tolist(), strict=True)
+        ],
         dtype=object,
-    )  # fmt: skip
+    )
     number = np.arange(size)
     name = np.array(
         [
@@ -64,13 +83,20 @@ def company_pool(rng: np.random.Generator, size: int) -> CompanyPool:
             if cn
             else f"{names.WEST_COMPANY_WORDS[ww]} {wk} {n % 97 + 1} {ws}"
             for cn, c, w, k, s, ww, wk, ws, n in zip(
-                is_cn.tolist(), cn_city.tolist(), word.tolist(), kind.tolist(), cn_suffix.tolist(),
-                west_word.tolist(), west_kind.tolist(), west_suffix.tolist(), number.tolist(),
+                is_cn.tolist(),
+                cn_city.tolist(),
+                word.tolist(),
+                kind.tolist(),
+                cn_suffix.tolist(),
+                west_word.tolist(),
+                west_kind.tolist(),
+                west_suffix.tolist(),
+                number.tolist(),
                 strict=True,
             )
         ],
         dtype=object,
-    )  # fmt: skip
+    )
     domain = np.array(
         [
             f"{CN_WORD_ALIASES[w]}{n}.cn"
@@ -102,8 +128,12 @@ class People:
     title: ObjectArray
 
 
-def people(rng: np.random.Generator, companies: CompanyPool, company: npt.NDArray[np.int64],
-           first_number: int) -> People:  # fmt: skip
+def people(
+    rng: np.random.Generator,
+    companies: CompanyPool,
+    company: npt.NDArray[np.int64],
+    first_number: int,
+) -> People:
     """One person per entry of ``company`` (indexes into the pool), with a unique e-mail."""
     n = len(company)
     is_cn = companies.is_cn[company]
@@ -115,9 +145,15 @@ def people(rng: np.random.Generator, companies: CompanyPool, company: npt.NDArra
     numbers = range(first_number, first_number + n)
     full_name, email = [], []
     for cn, s, g, f, la, d, k in zip(
-        is_cn.tolist(), surname.tolist(), given.tolist(), first.tolist(), last.tolist(),
-        domain.tolist(), numbers, strict=True,
-    ):  # fmt: skip
+        is_cn.tolist(),
+        surname.tolist(),
+        given.tolist(),
+        first.tolist(),
+        last.tolist(),
+        domain.tolist(),
+        numbers,
+        strict=True,
+    ):
         if cn:
             full_name.append(names.CN_SURNAMES[s] + names.CN_GIVEN[g])
             email.append(f"{names.CN_GIVEN_PINYIN[g]}.{names.CN_SURNAMES_PINYIN[s]}.{k}@{d}")

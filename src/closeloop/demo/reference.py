@@ -65,16 +65,23 @@ def email_for(name: str) -> str:
     return f"{slug(name).replace('-', '.')}@closeloop-demo.com"
 
 
-def create_reference(session: Session, *, currency: str, start: date, end: date,
-                     now: datetime) -> Reference:  # fmt: skip
+def create_reference(
+    session: Session, *, currency: str, start: date, end: date, now: datetime
+) -> Reference:
     """Insert channels → campaigns → contents, teams and users, and the sales pipeline."""
     channel_ids, campaign_ids, campaign_channel, campaign_codes = [], [], [], []
     content_ids, content_campaign, content_codes = [], [], []
     campaigns_per_channel, first_campaign, contents_per_campaign, first_content = [], [], [], []
     stamp = {"created_at": now, "updated_at": now}
     for channel_index, profile in enumerate(CHANNELS):
-        channel = Channel(code=profile.code, name=profile.name, kind=profile.kind,
-                          utm_source=profile.utm_source, utm_medium=profile.utm_medium, **stamp)  # fmt: skip
+        channel = Channel(
+            code=profile.code,
+            name=profile.name,
+            kind=profile.kind,
+            utm_source=profile.utm_source,
+            utm_medium=profile.utm_medium,
+            **stamp,
+        )
         session.add(channel)
         session.flush()
         channel_ids.append(channel.id)
@@ -82,9 +89,16 @@ def create_reference(session: Session, *, currency: str, start: date, end: date,
         campaigns_per_channel.append(len(profile.campaigns))
         for campaign_name, contents in profile.campaigns:
             code = slug(campaign_name)
-            campaign = Campaign(channel_id=channel.id, code=code, name=campaign_name,
-                                utm_campaign=code, starts_on=start, ends_on=end,
-                                currency=currency, **stamp)  # fmt: skip
+            campaign = Campaign(
+                channel_id=channel.id,
+                code=code,
+                name=campaign_name,
+                utm_campaign=code,
+                starts_on=start,
+                ends_on=end,
+                currency=currency,
+                **stamp,
+            )
             session.add(campaign)
             session.flush()
             first_content.append(len(content_ids))
@@ -94,23 +108,43 @@ def create_reference(session: Session, *, currency: str, start: date, end: date,
             campaign_channel.append(channel_index)
             campaign_codes.append(code)
             for content_name, kind in contents:
-                content = Content(campaign_id=campaign.id, code=slug(content_name),
-                                  name=content_name, kind=kind, utm_content=slug(content_name),
-                                  **stamp)  # fmt: skip
+                content = Content(
+                    campaign_id=campaign.id,
+                    code=slug(content_name),
+                    name=content_name,
+                    kind=kind,
+                    utm_content=slug(content_name),
+                    **stamp,
+                )
                 session.add(content)
                 session.flush()
                 content_ids.append(content.id)
                 content_campaign.append(campaign_index)
                 content_codes.append(slug(content_name))
 
-    teams = {name: Team(name=name, **stamp) for name in
-             ("Marketing", "Inside sales", "Sales East", "Sales West", "Finance", "Management")}  # fmt: skip
+    teams = {
+        name: Team(name=name, **stamp)
+        for name in (
+            "Marketing",
+            "Inside sales",
+            "Sales East",
+            "Sales West",
+            "Finance",
+            "Management",
+        )
+    }
     session.add_all(teams.values())
     session.flush()
 
     def user(name: str, role: Role, team: str, **extra: object) -> User:
-        person = User(email=email_for(name), full_name=name, role=role, team_id=teams[team].id,
-                      **extra, **stamp)  # fmt: skip
+        person = User(
+            email=email_for(name),
+            full_name=name,
+            role=role,
+            team_id=teams[team].id,
+            **extra,
+            **stamp,
+        )
         session.add(person)
         return person
 
@@ -133,15 +167,37 @@ def create_reference(session: Session, *, currency: str, start: date, end: date,
     session.add(pipeline)
     session.flush()
     open_stages = [
-        Stage(pipeline_id=pipeline.id, name=name, position=position, probability=probability,
-              outcome=StageOutcome.OPEN, entry_criteria=criteria, key_activities=[],
-              expected_roles=["sales_rep"], **stamp)
+        Stage(
+            pipeline_id=pipeline.id,
+            name=name,
+            position=position,
+            probability=probability,
+            outcome=StageOutcome.OPEN,
+            entry_criteria=criteria,
+            key_activities=[],
+            expected_roles=["sales_rep"],
+            **stamp,
+        )
         for position, (name, probability, criteria) in enumerate(PIPELINE_STAGES)
-    ]  # fmt: skip
-    won = Stage(pipeline_id=pipeline.id, name="Won", position=len(open_stages), probability=100,
-                outcome=StageOutcome.WON, entry_criteria=["contract signed"], **stamp)  # fmt: skip
-    lost = Stage(pipeline_id=pipeline.id, name="Lost", position=len(open_stages) + 1,
-                 probability=0, outcome=StageOutcome.LOST, entry_criteria=[], **stamp)  # fmt: skip
+    ]
+    won = Stage(
+        pipeline_id=pipeline.id,
+        name="Won",
+        position=len(open_stages),
+        probability=100,
+        outcome=StageOutcome.WON,
+        entry_criteria=["contract signed"],
+        **stamp,
+    )
+    lost = Stage(
+        pipeline_id=pipeline.id,
+        name="Lost",
+        position=len(open_stages) + 1,
+        probability=0,
+        outcome=StageOutcome.LOST,
+        entry_criteria=[],
+        **stamp,
+    )
     session.add_all([*open_stages, won, lost])
     session.flush()
 

@@ -23,8 +23,17 @@ from closeloop.errors import Conflict, Invalid
 from closeloop.models import Lead
 
 BATCH_SIZE = 50_000
-ID_COUNTERS = ("leads", "accounts", "contacts", "opportunities", "orders", "payment_plans",
-               "installments", "invoices", "payments")  # fmt: skip
+ID_COUNTERS = (
+    "leads",
+    "accounts",
+    "contacts",
+    "opportunities",
+    "orders",
+    "payment_plans",
+    "installments",
+    "invoices",
+    "payments",
+)
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,9 @@ def generate_demo(
     now_at = datetime.combine(now_day, datetime.min.time(), UTC)
     now = epoch(now_day)
     with unit_of_work(engine) as session:
-        ref = create_reference(session, currency=options.currency, start=options.start,
-                               end=options.end, now=now_at)  # fmt: skip
+        ref = create_reference(
+            session, currency=options.currency, start=options.start, end=options.end, now=now_at
+        )
 
     companies = company_pool(rng, max(300, options.leads // 4))
     created = creation_times(rng, options.leads, options.start, options.end)
@@ -91,10 +101,18 @@ def generate_demo(
 
     for begin in range(0, options.leads, BATCH_SIZE):
         batch_created = created[begin : begin + BATCH_SIZE]
-        leads = generate_leads(rng, ref, companies, batch_created, next_id["leads"], now,
-                               (next_id["accounts"], next_id["contacts"]))  # fmt: skip
-        deals = generate_deals(rng, ref, companies, leads, first_ids=next_id, now=now,
-                               currency=options.currency)  # fmt: skip
+        leads = generate_leads(
+            rng,
+            ref,
+            companies,
+            batch_created,
+            next_id["leads"],
+            now,
+            (next_id["accounts"], next_id["contacts"]),
+        )
+        deals = generate_deals(
+            rng, ref, companies, leads, first_ids=next_id, now=now, currency=options.currency
+        )
         cash = generate_cash(rng, deals, first_ids=next_id, now=now, currency=options.currency)
         tables = {**leads.tables, **deals.tables, **cash}
         with engine.begin() as connection:
@@ -115,8 +133,9 @@ def generate_demo(
         )
         written.update(loader.write_batch(connection, {"spend_entries": spend}))
     with unit_of_work(engine) as session:
-        written["targets"] = targets(session, ref, options.start, options.months, options.leads,
-                                     options.currency, now_at)  # fmt: skip
+        written["targets"] = targets(
+            session, ref, options.start, options.months, options.leads, options.currency, now_at
+        )
     with engine.begin() as connection:
         loader.finish(connection)
     return DemoSummary(rows=written, seconds=time.perf_counter() - started)

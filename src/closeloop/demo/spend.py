@@ -65,8 +65,15 @@ def spend_entries(
     }
 
 
-def targets(session: Session, ref: Reference, start: date, months: int, leads: int,
-            currency: str, now: datetime) -> int:  # fmt: skip
+def targets(
+    session: Session,
+    ref: Reference,
+    start: date,
+    months: int,
+    leads: int,
+    currency: str,
+    now: datetime,
+) -> int:
     """Monthly lead targets per channel and a company revenue target, 10 % above plan."""
     per_month = leads / months
     expected_won_value = sum(c.share * c.lead_to_won * c.deal_size for c in CHANNELS) * per_month
@@ -76,10 +83,22 @@ def targets(session: Session, ref: Reference, start: date, months: int, leads: i
         end = months_before(month, -1) - timedelta(days=1)
         stamp = {"created_at": now, "updated_at": now, "period_start": month, "period_end": end}
         for index, profile in enumerate(CHANNELS):
-            rows.append(Target(metric="leads", channel_id=int(ref.channel_ids[index]),
-                               planned_value=round(per_month * profile.share * 1.1), **stamp))  # fmt: skip
-        rows.append(Target(metric="revenue", planned_value=round(expected_won_value * 110),
-                           currency=currency, **stamp))  # fmt: skip
+            rows.append(
+                Target(
+                    metric="leads",
+                    channel_id=int(ref.channel_ids[index]),
+                    planned_value=round(per_month * profile.share * 1.1),
+                    **stamp,
+                )
+            )
+        rows.append(
+            Target(
+                metric="revenue",
+                planned_value=round(expected_won_value * 110),
+                currency=currency,
+                **stamp,
+            )
+        )
         month = months_before(month, -1)
     session.add_all(rows)
     return len(rows)
