@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select, text
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, func, select, text
 
 from closeloop.db.base import Base
 from closeloop.db.dialect import bulk_insert
@@ -41,10 +44,44 @@ def write_batch(connection: Connection, tables: dict[str, Batch]) -> dict[str, i
     return written
 
 
-def prepare(connection: Connection) -> None:
-    """Session settings for loading: UTC text timestamps on PostgreSQL."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SET TIME ZONE 'UTC'"))
+@contextmanager
+def bulk_load(engine: Engine) -> Iterator[Connection]:
+    """One transaction for a whole load, tuned for it; all of it or nothing is written.
+
+    Secondary indexes are dropped and built again at the end (faster than updating them row by
+    row), and foreign keys are not checked row by row where the database allows it: the
+    generator makes consistent ids.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # must be set outside a transaction
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                _tune(connection)
+                indexes = [
+                    i for t in Base.metadata.sorted_tables for i in t.indexes if not i.unique
+                ]
+                for index in indexes:
+                    index.drop(connection)
+                yield connection
+                for index in indexes:
+                    index.create(connection)
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
+def _tune(connection: Connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(text("SET LOCAL TIME ZONE 'UTC'"))  # the generator writes UTC text
+    connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    superuser = connection.scalar(
+        text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    )
+    if superuser:  # skips foreign-key triggers; other roles load with the checks on
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
 
 
 def finish(connection: Connection) -> None:

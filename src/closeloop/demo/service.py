@@ -99,35 +99,26 @@ def generate_demo(
     leads_per_content_day = np.zeros((len(ref.content_ids), days), dtype=np.int64)
     day0 = epoch(options.start)
 
-    for begin in range(0, options.leads, BATCH_SIZE):
-        batch_created = created[begin : begin + BATCH_SIZE]
-        leads = generate_leads(
-            rng,
-            ref,
-            companies,
-            batch_created,
-            next_id["leads"],
-            now,
-            (next_id["accounts"], next_id["contacts"]),
-        )
-        deals = generate_deals(
-            rng, ref, companies, leads, first_ids=next_id, now=now, currency=options.currency
-        )
-        cash = generate_cash(rng, deals, first_ids=next_id, now=now, currency=options.currency)
-        tables = {**leads.tables, **deals.tables, **cash}
-        with engine.begin() as connection:
-            loader.prepare(connection)
+    with loader.bulk_load(engine) as connection:
+        for begin in range(0, options.leads, BATCH_SIZE):
+            batch_created = created[begin : begin + BATCH_SIZE]
+            leads = generate_leads(
+                rng, ref, companies, batch_created, next_id["leads"], now,
+                (next_id["accounts"], next_id["contacts"]),
+            )  # fmt: skip
+            deals = generate_deals(
+                rng, ref, companies, leads, first_ids=next_id, now=now, currency=options.currency
+            )
+            cash = generate_cash(rng, deals, first_ids=next_id, now=now, currency=options.currency)
+            tables = {**leads.tables, **deals.tables, **cash}
             for name, count in loader.write_batch(connection, tables).items():
                 written[name] = written.get(name, 0) + count
-        for name in ID_COUNTERS:
-            if name in tables and len(tables[name]["id"]):
-                next_id[name] = int(np.max(tables[name]["id"])) + 1
-        day = ((leads.created - day0) // 86_400).astype(np.int64)
-        np.add.at(leads_per_content_day, (leads.content_index, day), 1)
-        on_progress(len(batch_created))
-
-    with engine.begin() as connection:
-        loader.prepare(connection)
+            for name in ID_COUNTERS:
+                if name in tables and len(tables[name]["id"]):
+                    next_id[name] = int(np.max(tables[name]["id"])) + 1
+            day = ((leads.created - day0) // 86_400).astype(np.int64)
+            np.add.at(leads_per_content_day, (leads.content_index, day), 1)
+            on_progress(len(batch_created))
         spend = spend_entries(
             rng, ref, leads_per_content_day, options.start, options.currency, now_at
         )
