@@ -37,10 +37,10 @@ def write_batch(connection: Connection, tables: dict[str, Batch]) -> dict[str, i
     for name in INSERT_ORDER:
         if name not in tables:
             continue
-        columns, values = rows(tables[name])
-        if values:
+        columns, count, values = rows(tables[name])
+        if count:
             bulk_insert(connection, Base.metadata.tables[name], columns, values)
-        written[name] = len(values)
+        written[name] = count
     return written
 
 
@@ -55,7 +55,8 @@ def bulk_load(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:  # must be set outside a transaction
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            for pragma in ("foreign_keys=OFF", "synchronous=OFF", "cache_size=-1048576"):
+                connection.connection.driver_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
         try:
             with connection.begin():
                 _tune(connection)
@@ -69,7 +70,8 @@ def bulk_load(engine: Engine) -> Iterator[Connection]:
                     index.create(connection)
         finally:
             if sqlite:
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+                for pragma in ("foreign_keys=ON", "synchronous=NORMAL", "cache_size=-65536"):
+                    connection.connection.driver_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
 
 
 def _tune(connection: Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -73,8 +74,9 @@ def nullable_ints(
     return out
 
 
-def rows(batch: Batch) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Columns and row tuples of a batch, with numpy scalars turned into Python values."""
+def rows(batch: Batch) -> tuple[list[str], int, Iterator[tuple[Any, ...]]]:
+    """Column names, row count and row tuples (numpy scalars turned into Python values)."""
     names = list(batch)
     columns = [c.tolist() if isinstance(c, np.ndarray) else c for c in batch.values()]
-    return names, list(zip(*columns, strict=True))
+    count = len(columns[0]) if columns else 0
+    return names, count, zip(*columns, strict=True)
