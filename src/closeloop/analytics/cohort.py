@@ -8,25 +8,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_
+from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from closeloop.analytics.period import Grouping, Period
 from closeloop.models import INVALID_REASONS, Lead, LeadStatus, SpendEntry
 
-reached_sql: ColumnElement[bool] = Lead.sql_at.is_not(None)
-reached_sal: ColumnElement[bool] = or_(Lead.sal_at.is_not(None), reached_sql)
-reached_mql: ColumnElement[bool] = or_(Lead.mql_at.is_not(None), reached_sal)
-is_valid: ColumnElement[bool] = not_(
-    or_(
-        Lead.status == LeadStatus.MERGED,
-        and_(
-            Lead.status == LeadStatus.DISQUALIFIED,
-            Lead.disqualified_reason.in_([r.value for r in INVALID_REASONS]),
-        ),
-    )
+# The first time a lead reached a stage or any later one (NULL if it never did).
+reached_sql_at = Lead.sql_at
+reached_sal_at = func.coalesce(Lead.sal_at, Lead.sql_at)
+reached_mql_at = func.coalesce(Lead.mql_at, Lead.sal_at, Lead.sql_at)
+
+# Exactly the predicate of the partial index ix_leads_reached, so that queries about leads that
+# got past valid (funnel times, deals) read that index instead of the whole table. A lead with an
+# opportunity reached SQL: opening the opportunity is what makes it SQL.
+reached_mql_or_later: ColumnElement[bool] = or_(
+    Lead.mql_at.is_not(None), Lead.sal_at.is_not(None), Lead.sql_at.is_not(None)
 )
-reached_valid: ColumnElement[bool] = or_(is_valid, reached_mql)
+
+# Cleaned away: merged, or disqualified as invalid/spam/unreachable. COALESCE, because with a
+# NULL reason `IN` gives NULL and the lead would be neither valid nor invalid.
+cleaned_away: ColumnElement[bool] = or_(
+    Lead.status == LeadStatus.MERGED,
+    and_(
+        Lead.status == LeadStatus.DISQUALIFIED,
+        func.coalesce(Lead.disqualified_reason, "").in_([r.value for r in INVALID_REASONS]),
+    ),
+)
+# Valid unless cleaned away, and any lead that got further than valid was valid.
+never_valid: ColumnElement[bool] = and_(cleaned_away, reached_mql_at.is_(None))
 
 
 def count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -34,22 +44,29 @@ def count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def lead_group_column(grouping: Grouping) -> InstrumentedAttribute[int | None]:
-    """The lead column a grouping groups by."""
-    return {
-        Grouping.CHANNEL: Lead.channel_id,
-        Grouping.CAMPAIGN: Lead.campaign_id,
-        Grouping.CONTENT: Lead.content_id,
-    }[grouping]
+# A grouping groups by its whole path (channel, campaign, content): a campaign belongs to one
+# channel, so the groups are the same, and an index led by the path lets SQLite group while it
+# scans instead of sorting a million rows. The last column is the group's key.
+_LEAD_PATHS = {
+    Grouping.CHANNEL: (Lead.channel_id,),
+    Grouping.CAMPAIGN: (Lead.channel_id, Lead.campaign_id),
+    Grouping.CONTENT: (Lead.channel_id, Lead.campaign_id, Lead.content_id),
+}
+_SPEND_PATHS = {
+    Grouping.CHANNEL: (SpendEntry.channel_id,),
+    Grouping.CAMPAIGN: (SpendEntry.channel_id, SpendEntry.campaign_id),
+    Grouping.CONTENT: (SpendEntry.channel_id, SpendEntry.campaign_id, SpendEntry.content_id),
+}
 
 
-def spend_group_column(grouping: Grouping) -> InstrumentedAttribute[int | None]:
-    """The spend column a grouping groups by."""
-    return {
-        Grouping.CHANNEL: SpendEntry.channel_id,
-        Grouping.CAMPAIGN: SpendEntry.campaign_id,
-        Grouping.CONTENT: SpendEntry.content_id,
-    }[grouping]  # type: ignore[return-value]
+def lead_group_path(grouping: Grouping) -> tuple[InstrumentedAttribute[Any], ...]:
+    """The lead columns a grouping groups by; the last one is the group's key."""
+    return _LEAD_PATHS[grouping]
+
+
+def spend_group_path(grouping: Grouping) -> tuple[InstrumentedAttribute[Any], ...]:
+    """The spend columns a grouping groups by; the last one is the group's key."""
+    return _SPEND_PATHS[grouping]
 
 
 def in_cohort(period: Period) -> ColumnElement[bool]:

@@ -4,41 +4,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from closeloop.analytics import repository
 from closeloop.analytics.period import Grouping, Period
 from closeloop.analytics.ratios import ratio
-from closeloop.analytics.repository import GroupKey, HourHistogram
+from closeloop.analytics.repository import GroupKey, HourHistogram, WonDeal
 from closeloop.analytics.roi import NO_GROUP, TOTAL
-from closeloop.models import Lead, Opportunity, Order
+from closeloop.models import Lead
 
-
-@dataclass(frozen=True)
-class FunnelStage:
-    name: str
-    # The timestamps a lead passes between the previous stage and this one, when both exist.
-    since: ColumnElement[object] | None = None
-    until: ColumnElement[object] | None = None
-    through_deals: bool = False
-
-
-STAGES = (
-    FunnelStage("lead"),
-    FunnelStage("valid_lead"),  # validity has no time of its own
-    FunnelStage("mql", Lead.created_at, Lead.mql_at),
-    FunnelStage("sal", Lead.mql_at, Lead.sal_at),
-    FunnelStage("sql", Lead.sal_at, Lead.sql_at),
-    FunnelStage("won", Lead.sql_at, Opportunity.closed_at, through_deals=True),
-    FunnelStage("invoiced", Opportunity.closed_at, Order.invoiced_at, through_deals=True),
-    FunnelStage("paid", Order.invoiced_at, Order.paid_at, through_deals=True),
-)
-STAGE_NAMES = tuple(stage.name for stage in STAGES)
+STAGE_NAMES = ("lead", "valid_lead", "mql", "sal", "sql", "won", "invoiced", "paid")
+# The lead's own times between the previous stage and this one; validity has no time of its own.
+LEAD_STEPS = {
+    "mql": (Lead.created_at, Lead.mql_at),
+    "sal": (Lead.mql_at, Lead.sal_at),
+    "sql": (Lead.sal_at, Lead.sql_at),
+}
+DEAL_STEPS = ("won", "invoiced", "paid")
 
 
 class FunnelRow(BaseModel):
@@ -62,49 +47,64 @@ class FunnelReport(BaseModel):
 def funnel_report(session: Session, *, grouping: Grouping | None, period: Period) -> FunnelReport:
     """Counts, conversions and median days at each stage from lead to cash."""
     group_by = grouping or Grouping.CHANNEL
-    counts: dict[GroupKey, list[int]] = defaultdict(lambda: [0] * len(STAGES))
+    counts: dict[GroupKey, list[int]] = defaultdict(lambda: [0] * len(STAGE_NAMES))
     for key, lead_counts in repository.lead_stage_counts(session, group_by, period).items():
         counts[key][0:5] = lead_counts
-    for key, deal_counts in repository.funnel_deal_counts(session, group_by, period).items():
-        counts[key][5:8] = deal_counts
-    histograms: list[HourHistogram | None] = [
-        repository.hours_histogram(
-            session, group_by, period, stage.since, stage.until, through_deals=stage.through_deals
-        )
-        if stage.since is not None and stage.until is not None
-        else None
-        for stage in STAGES
-    ]
+    histograms: dict[str, HourHistogram] = {
+        stage: repository.hours_histogram(session, group_by, period, since, until)
+        for stage, (since, until) in LEAD_STEPS.items()
+    }
+    histograms.update(_deal_steps(repository.won_deals(session, group_by, period), counts))
 
-    total_counts = [sum(c[i] for c in counts.values()) for i in range(len(STAGES))]
-    total_histograms = [_merge(h.values()) if h is not None else None for h in histograms]
+    total_counts = [sum(c[i] for c in counts.values()) for i in range(len(STAGE_NAMES))]
+    total_histograms = {stage: _merge(h.values()) for stage, h in histograms.items()}
     rows: list[FunnelRow] = []
     groups: list[str] = []
     if grouping is not None:
         labels = repository.group_labels(session, grouping)
-        ordered = sorted(
-            counts, key=lambda k: (-counts[k][0], labels.get(k, NO_GROUP) if k else NO_GROUP)
-        )
-        for key in ordered:
-            label = labels.get(key, NO_GROUP) if key is not None else NO_GROUP
-            groups.append(label)
-            group_histograms = [h.get(key, {}) if h is not None else None for h in histograms]
-            rows += _stage_rows(label, counts[key], group_histograms)
+        label = {key: labels.get(key, NO_GROUP) if key is not None else NO_GROUP for key in counts}
+        for key in sorted(counts, key=lambda k: (-counts[k][0], label[k])):
+            groups.append(label[key])
+            group_histograms = {stage: h.get(key, {}) for stage, h in histograms.items()}
+            rows += _stage_rows(label[key], counts[key], group_histograms)
     groups.append(TOTAL)
     rows += _stage_rows(TOTAL if grouping else None, total_counts, total_histograms)
     return FunnelReport(grouping=grouping, period=period, groups=groups, rows=rows)
 
 
+def _deal_steps(
+    deals: list[WonDeal], counts: dict[GroupKey, list[int]]
+) -> dict[str, HourHistogram]:
+    """Count distinct leads won, invoiced and paid, and histogram the hours of each step."""
+    reached: dict[str, dict[GroupKey, set[int]]] = {s: defaultdict(set) for s in DEAL_STEPS}
+    histograms: dict[str, HourHistogram] = {s: {} for s in DEAL_STEPS}
+    for deal in deals:
+        for stage, is_reached, hours in (
+            ("won", True, deal.hours_to_won),
+            ("invoiced", deal.invoiced, deal.hours_to_invoiced),
+            ("paid", deal.paid, deal.hours_to_paid),
+        ):
+            if is_reached:
+                reached[stage][deal.key].add(deal.lead_id)
+            if hours is not None:
+                buckets = histograms[stage].setdefault(deal.key, {})
+                buckets[hours] = buckets.get(hours, 0) + 1
+    for index, stage in enumerate(DEAL_STEPS, start=5):
+        for key, leads in reached[stage].items():
+            counts[key][index] = len(leads)
+    return histograms
+
+
 def _stage_rows(
-    key: str | None, counts: list[int], histograms: list[dict[int, int] | None]
+    key: str | None, counts: list[int], histograms: dict[str, dict[int, int]]
 ) -> list[FunnelRow]:
     rows = []
-    for index, stage in enumerate(STAGES):
-        histogram = histograms[index]
+    for index, stage in enumerate(STAGE_NAMES):
+        histogram = histograms.get(stage)
         rows.append(
             FunnelRow(
                 key=key,
-                stage=stage.name,
+                stage=stage,
                 count=counts[index],
                 conversion=ratio(counts[index], counts[index - 1]) if index else None,
                 conversion_from_lead=ratio(counts[index], counts[0]),

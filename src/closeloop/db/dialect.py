@@ -32,7 +32,8 @@ def _hours_between_sqlite(element: hours_between, compiler: SQLCompiler, **kw: A
 @compiles(hours_between, "postgresql")
 def _hours_between_postgresql(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start})) / 3600) AS INTEGER)"
+    # date_part is double precision; EXTRACT returns numeric, several times slower.
+    return f"CAST(floor(date_part('epoch', {end} - {start}) / 3600 + 0.5) AS INTEGER)"
 
 
 def bulk_insert(

@@ -86,9 +86,16 @@ def _tune(connection: Connection) -> None:
         connection.execute(text("SET LOCAL session_replication_role = replica"))
 
 
-def finish(connection: Connection) -> None:
-    """Move id sequences past the ids written explicitly, and refresh planner statistics."""
-    if connection.dialect.name == "postgresql":
+def finish(engine: Engine) -> None:
+    """Move id sequences past the ids written explicitly, and refresh planner statistics.
+
+    On PostgreSQL a VACUUM also marks the new pages all-visible, which the reports' index-only
+    scans need; it cannot run inside a transaction.
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name != "postgresql":
+            connection.execute(text("ANALYZE"))
+            return
         for table in Base.metadata.sorted_tables:
             if "id" not in table.c or not table.c.id.primary_key:
                 continue
@@ -98,7 +105,8 @@ def finish(connection: Connection) -> None:
                     text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v)"),
                     {"t": table.name, "v": top},
                 )
-    connection.execute(text("ANALYZE"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
 
 
 def wipe(connection: Connection) -> None:

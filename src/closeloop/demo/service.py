@@ -127,6 +127,5 @@ def generate_demo(
         written["targets"] = targets(
             session, ref, options.start, options.months, options.leads, options.currency, now_at
         )
-    with engine.begin() as connection:
-        loader.finish(connection)
+    loader.finish(engine)
     return DemoSummary(rows=written, seconds=time.perf_counter() - started)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import numpy as np

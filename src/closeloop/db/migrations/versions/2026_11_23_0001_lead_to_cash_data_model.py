@@ -17,6 +17,8 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+REACHED = "mql_at IS NOT NULL OR sal_at IS NOT NULL OR sql_at IS NOT NULL"
+
 
 def upgrade() -> None:
     op.create_table(
@@ -385,10 +387,10 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_leads_cohort",
             [
-                "created_at",
                 "channel_id",
                 "campaign_id",
                 "content_id",
+                "created_at",
                 "status",
                 "disqualified_reason",
                 "mql_at",
@@ -396,6 +398,23 @@ def upgrade() -> None:
                 "sql_at",
             ],
             unique=False,
+        )
+        batch_op.create_index("ix_leads_created_at", ["created_at"], unique=False)
+        batch_op.create_index(
+            "ix_leads_reached",
+            [
+                "channel_id",
+                "campaign_id",
+                "content_id",
+                "created_at",
+                "mql_at",
+                "sal_at",
+                "sql_at",
+                "id",
+            ],
+            unique=False,
+            sqlite_where=sa.text(REACHED),
+            postgresql_where=sa.text(REACHED),
         )
         batch_op.create_index(batch_op.f("ix_leads_email"), ["email"], unique=False)
         batch_op.create_index("ix_leads_owner_status", ["owner_id", "status"], unique=False)
@@ -801,6 +820,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_leads_owner_status")
         batch_op.drop_index(batch_op.f("ix_leads_email"))
         batch_op.drop_index("ix_leads_cohort")
+        batch_op.drop_index("ix_leads_created_at")
+        batch_op.drop_index("ix_leads_reached")
 
     op.drop_table("leads")
     op.drop_table("contact_tags")
