@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
 
@@ -31,17 +33,31 @@ INSERT_ORDER = (
 )
 
 
-def write_batch(connection: Connection, tables: dict[str, Batch]) -> dict[str, int]:
-    """Insert every table of a batch; return the rows written per table."""
-    written = {}
+@dataclass(frozen=True)
+class PreparedTable:
+    """Rows of one table, ready for the bulk loader."""
+
+    name: str
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def prepare(tables: dict[str, Batch]) -> list[PreparedTable]:
+    """Turn generated columns into row tuples, parents first (CPU work, no database)."""
+    prepared = []
     for name in INSERT_ORDER:
-        if name not in tables:
-            continue
-        columns, count, values = rows(tables[name])
-        if count:
-            bulk_insert(connection, Base.metadata.tables[name], columns, values)
-        written[name] = count
-    return written
+        if name in tables:
+            columns, _, values = rows(tables[name])
+            prepared.append(PreparedTable(name, columns, list(values)))
+    return prepared
+
+
+def write(connection: Connection, prepared: list[PreparedTable]) -> dict[str, int]:
+    """Insert prepared tables in order; return the rows written per table."""
+    for table in prepared:
+        if table.rows:
+            bulk_insert(connection, Base.metadata.tables[table.name], table.columns, table.rows)
+    return {table.name: len(table.rows) for table in prepared}
 
 
 @contextmanager
