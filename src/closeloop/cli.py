@@ -13,6 +13,7 @@ from closeloop.cli_support import err_console, set_root_db
 from closeloop.db.cli import init
 from closeloop.demo.cli import demo
 from closeloop.errors import ClosedLoopError
+from closeloop.leads.cli import import_app, leads_app
 
 app = typer.Typer(
     name="closeloop",
@@ -52,6 +53,8 @@ def root(
 app.command()(init)
 app.command()(demo)
 app.add_typer(report_app, name="report")
+app.add_typer(import_app, name="import")
+app.add_typer(leads_app, name="leads")
 
 
 def main() -> None:

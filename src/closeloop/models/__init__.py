@@ -1,6 +1,7 @@
 """The ORM classes; importing this package registers every table."""
 
 from closeloop.models.account import Account, Contact, Tag, account_tags, contact_tags
+from closeloop.models.capture import ApiKey, IdempotencyKey, ImportBatch, LeadMerge, LeadReject
 from closeloop.models.invoice import Invoice, InvoiceAdjustment
 from closeloop.models.lead import (
     INVALID_REASONS,
@@ -27,15 +28,20 @@ __all__ = [
     "INVALID_REASONS",
     "Account",
     "Allocation",
+    "ApiKey",
     "Campaign",
     "Channel",
     "Contact",
     "Content",
     "DisqualifyReason",
+    "IdempotencyKey",
+    "ImportBatch",
     "Installment",
     "Invoice",
     "InvoiceAdjustment",
     "Lead",
+    "LeadMerge",
+    "LeadReject",
     "LeadStatus",
     "LeadStatusChange",
     "Opportunity",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, text
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closeloop.db.base import Base, Timestamped
@@ -79,15 +79,19 @@ class Lead(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200))
+    # Identifies the captured record (a file row or a form post): capturing it again is a no-op.
+    source_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     full_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     company: Mapped[str | None] = mapped_column(String(200))
+    company_key: Mapped[str | None] = mapped_column(String(200), index=True)
     title: Mapped[str | None] = mapped_column(String(200))
     industry: Mapped[str | None] = mapped_column(String(60))
     company_size: Mapped[int | None]
     region: Mapped[str | None] = mapped_column(String(2))
     city: Mapped[str | None] = mapped_column(String(120))
+    notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=LeadStatus.NEW)
     disqualified_reason: Mapped[str | None] = mapped_column(String(30))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))

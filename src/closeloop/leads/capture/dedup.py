@@ -1,0 +1,167 @@
+"""Deciding, for each captured lead, whether it is someone we already have.
+
+Exact keys first (canonical e-mail, E.164 phone), then the fuzzy rule: the same company key and a
+similar person name. Earlier records of the same batch count as leads we have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz, utils
+
+from closeloop.config import Settings
+from closeloop.leads.capture.record import CapturedLead
+
+# Fields a merge may fill in on the lead it merges into, when that lead has none.
+FILLABLE = (
+    "full_name",
+    "email",
+    "phone",
+    "company",
+    "company_key",
+    "title",
+    "industry",
+    "company_size",
+    "region",
+    "city",
+    "external_id",
+    "notes",
+)
+
+
+@dataclass
+class KnownLead:
+    """A lead already stored (or created earlier in this batch), as matching needs it."""
+
+    id: int | None  # None until a lead new in this batch is inserted
+    values: dict[str, Any]
+    batch_index: int | None = None  # position in the batch of a lead new in it
+    aliases: list[str] = field(default_factory=list)  # e-mails, phones of leads merged into it
+
+
+@dataclass
+class Decision:
+    """What to do with one captured lead."""
+
+    record: CapturedLead
+    survivor: KnownLead | None = None  # None: a new lead
+    matched_on: str | None = None
+    score: int = 0
+    contact: tuple[int, int | None] | None = None  # (contact id, account id) of a known person
+    lead_id: int | None = None  # the lead row written for this record (new, or merged)
+    new: KnownLead | None = None  # for a new lead: its values, filled by later duplicates
+    filled: dict[str, Any] = field(default_factory=dict)
+    conflicts: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def name_similarity(a: str | None, b: str | None) -> int:
+    """0–100: how alike two person names are, ignoring case, order and punctuation."""
+    if not a or not b:
+        return 0
+    return round(fuzz.token_sort_ratio(a, b, processor=utils.default_process))
+
+
+class BatchMatcher:
+    """Matches a batch of captured leads against known leads and contacts, and each other."""
+
+    def __init__(
+        self,
+        known: list[KnownLead],
+        contacts: dict[str, tuple[int, int | None]],
+        settings: Settings,
+    ) -> None:
+        self.settings = settings
+        self.contacts = contacts  # e-mail or phone → (contact id, account id)
+        self.by_email: dict[str, KnownLead] = {}
+        self.by_phone: dict[str, KnownLead] = {}
+        self.by_company: dict[str, list[KnownLead]] = {}
+        for lead in known:
+            self._remember(lead)
+
+    def _remember(self, lead: KnownLead) -> None:
+        values = lead.values
+        for key in (values.get("email"), *lead.aliases):
+            if key and "@" in key:
+                self.by_email.setdefault(key, lead)
+        for key in (values.get("phone"), *lead.aliases):
+            if key and key.startswith("+"):
+                self.by_phone.setdefault(key, lead)
+        if values.get("company_key"):
+            self.by_company.setdefault(values["company_key"], []).append(lead)
+
+    def decide(self, records: list[CapturedLead]) -> list[Decision]:
+        """One decision per record, in order; a new lead is remembered for the records after it."""
+        decisions = []
+        for index, record in enumerate(records):
+            decision = self._match(record)
+            if decision.survivor is None:
+                new = KnownLead(id=None, values=lead_values(record), batch_index=index)
+                decision.new = new
+                self._remember(new)
+                if record.email and record.email in self.contacts:
+                    decision.contact = self.contacts[record.email]
+                elif record.phone and record.phone in self.contacts:
+                    decision.contact = self.contacts[record.phone]
+            else:
+                self._fill(decision)
+            decisions.append(decision)
+        return decisions
+
+    def _match(self, record: CapturedLead) -> Decision:
+        if record.email and (lead := self.by_email.get(record.email)):
+            return Decision(record, lead, "email", 100)
+        if record.phone and (lead := self.by_phone.get(record.phone)):
+            return Decision(record, lead, "phone", 100)
+        best: tuple[int, KnownLead] | None = None
+        for lead in self.by_company.get(record.company_key or "", ()):
+            score = name_similarity(record.full_name, lead.values.get("full_name"))
+            if score < self.settings.match_name_threshold:
+                continue
+            if score < self.settings.match_name_certain and _contradicts(record, lead.values):
+                continue
+            if best is None or score > best[0]:
+                best = (score, lead)
+        if best:
+            return Decision(record, best[1], "name_company", best[0])
+        return Decision(record)
+
+    def _fill(self, decision: Decision) -> None:
+        """Fill the survivor's empty fields; keep disagreements for the merge's history."""
+        assert decision.survivor is not None
+        values = decision.survivor.values
+        for name, incoming in lead_values(decision.record).items():
+            if incoming is None or name not in FILLABLE:
+                continue
+            current = values.get(name)
+            if current is None or current == "":
+                values[name] = incoming
+                decision.filled[name] = incoming
+                if name in ("email", "phone", "company_key"):
+                    self._remember(decision.survivor)
+            elif current != incoming:
+                decision.conflicts[name] = [current, incoming]
+
+
+def _contradicts(record: CapturedLead, values: dict[str, Any]) -> bool:
+    """Both e-mails and both phones are known and all differ: likely two people."""
+    return bool(record.email and values.get("email") and record.phone and values.get("phone"))
+
+
+def lead_values(record: CapturedLead) -> dict[str, Any]:
+    """The lead columns a captured record provides."""
+    return {
+        "full_name": record.full_name,
+        "email": record.email,
+        "phone": record.phone,
+        "company": record.company,
+        "company_key": record.company_key,
+        "title": record.title,
+        "industry": record.industry,
+        "company_size": record.company_size,
+        "region": record.region,
+        "city": record.city,
+        "external_id": record.external_id,
+        "notes": record.notes,
+    }

@@ -1,0 +1,181 @@
+"""`closeloop import leads`: a file through the capture path, batch by batch, with a summary."""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from closeloop.config import Settings
+from closeloop.db.engine import session_factory, unit_of_work
+from closeloop.db.locks import begin_writing
+from closeloop.db.types import utcnow
+from closeloop.leads.capture.attribution import Attribution, Source
+from closeloop.leads.capture.headers import map_headers
+from closeloop.leads.capture.readers import RawRow, read_rows
+from closeloop.leads.capture.record import CapturedLead, Rejection, clean_record, source_key
+from closeloop.leads.capture.service import BatchResult, capture_batch
+from closeloop.models import ImportBatch
+
+
+@dataclass
+class ImportOptions:
+    channel: str | None = None
+    campaign: str | None = None
+    content: str | None = None
+    mapping: dict[str, str] | None = None
+    default_region: str | None = "CN"
+    dry_run: bool = False
+
+
+@dataclass
+class ImportSummary:
+    """read = created + merged + rejected, always; ``already`` is part of ``merged``."""
+
+    file: str
+    read: int = 0
+    created: int = 0
+    merged: int = 0
+    already: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+    rejects_file: str | None = None
+    import_batch_id: int | None = None
+    columns: dict[str, str] | None = None
+
+    def add(self, result: BatchResult) -> None:
+        self.read += len(result.outcomes)
+        self.created += result.count("created")
+        self.already += result.count("already")
+        self.merged += result.count("merged") + result.count("already")
+        self.rejected += result.count("rejected")
+
+
+def import_leads(
+    engine: Engine,
+    path: Path,
+    options: ImportOptions,
+    settings: Settings,
+    on_progress: Callable[[int], None] = lambda rows: None,
+) -> ImportSummary:
+    """Import every row of ``path``; each batch commits on its own, so a re-run resumes."""
+    started = time.perf_counter()
+    headers, rows = read_rows(path)
+    mapping = map_headers(headers, options.mapping or {})
+    with unit_of_work(engine) as session:
+        attribution = Attribution(session)
+        source = attribution.explicit(options.channel, options.campaign, options.content)
+    summary = ImportSummary(file=str(path), dry_run=options.dry_run, columns=mapping)
+    batch_id = None
+    if not options.dry_run:
+        with unit_of_work(engine) as session:
+            batch = ImportBatch(source=path.name)
+            session.add(batch)
+            session.flush()
+            batch_id = batch.id
+    summary.import_batch_id = batch_id
+
+    rejects = _RejectsFile(path) if not options.dry_run else None
+    with ExitStack() as stack:
+        if rejects:
+            stack.callback(lambda: setattr(summary, "rejects_file", rejects.close()))
+        # A dry run takes the real path in one transaction, rolled back: exact counts, no writes.
+        shared = stack.enter_context(_rolled_back(engine)) if options.dry_run else None
+        for chunk in _batches(rows, settings.import_batch_size):
+            items = [_clean(row, mapping, options.default_region) for row in chunk]
+            if shared is not None:
+                summary.add(_capture(shared, items, source, attribution, settings, batch_id))
+            else:
+                with unit_of_work(engine) as session:
+                    begin_writing(session)
+                    summary.add(_capture(session, items, source, attribution, settings, batch_id))
+                if rejects:
+                    rejects.write([i for i in items if isinstance(i, Rejection)])
+            on_progress(len(chunk))
+    if batch_id is not None:
+        with unit_of_work(engine) as session:
+            batch = session.get_one(ImportBatch, batch_id)
+            batch.read, batch.created = summary.read, summary.created
+            batch.merged, batch.rejected = summary.merged, summary.rejected
+            batch.finished_at = utcnow()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@contextmanager
+def _rolled_back(engine: Engine) -> Iterator[Session]:
+    session = session_factory(engine)()
+    try:
+        begin_writing(session)
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _capture(
+    session: Session,
+    items: list[CapturedLead | Rejection],
+    source: Source,
+    attribution: Attribution,
+    settings: Settings,
+    batch_id: int | None,
+) -> BatchResult:
+    return capture_batch(
+        session,
+        items,
+        source=source,
+        attribution=attribution,
+        settings=settings,
+        import_batch_id=batch_id,
+    )
+
+
+def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _clean(row: RawRow, mapping: dict[str, str], region: str | None) -> CapturedLead | Rejection:
+    if row.error:
+        return Rejection(source_key(row.values), row.number, "line", row.error, row.values)
+    if any(column not in mapping for column in row.values):  # JSON Lines may add keys
+        mapping = {**map_headers(list(row.values), {}), **mapping}
+    return clean_record(row.values, mapping, row_number=row.number, default_region=region)
+
+
+class _RejectsFile:
+    """`<file>.rejects.csv` next to the input: each rejected row with its number, field, reason."""
+
+    def __init__(self, source: Path) -> None:
+        self.path = source.with_name(f"{source.stem}.rejects.csv")
+        self.handle: Any = None
+        self.writer: Any = None
+        self.columns: list[str] = []
+
+    def write(self, rejections: list[Rejection]) -> None:
+        for r in rejections:
+            if self.writer is None:
+                self.handle = self.path.open("w", encoding="utf-8-sig", newline="")
+                self.columns = list(r.raw)
+                self.writer = csv.writer(self.handle)
+                self.writer.writerow(["row", "field", "reason", *self.columns])
+            self.writer.writerow(
+                [r.row_number, r.field, r.reason, *(r.raw.get(c, "") for c in self.columns)]
+            )
+
+    def close(self) -> str | None:
+        if self.handle is None:
+            self.path.unlink(missing_ok=True)  # no rejects this time: no stale file either
+            return None
+        self.handle.close()
+        return str(self.path)

@@ -1,0 +1,245 @@
+"""Cleaning of captured values: Unicode, names, e-mails, phones, company keys, countries."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+_SPACES = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# The plain addresses nearly everyone has; they skip the full (slow) RFC validation. Anything
+# else — quoted parts, international domains, odd dots — goes through email-validator.
+_SIMPLE_EMAIL = re.compile(
+    r"^[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$"
+)
+_PHONE_SPLIT = re.compile(r"[,;/，；、|]|\s{2,}")
+
+
+class NormalizationError(ValueError):
+    """A value that cannot be cleaned into a valid one; the message says why."""
+
+
+def clean_text(value: object) -> str | None:
+    """NFKC (full-width → half-width), trimmed, inner whitespace collapsed; None when empty."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(value))
+    text = _SPACES.sub(" ", text).strip()
+    return text or None
+
+
+def clean_name(value: object) -> str | None:
+    """A person's name: cleaned text; Chinese names lose the spaces people type inside them."""
+    text = clean_text(value)
+    if text and _CJK.search(text):
+        text = text.replace(" ", "")
+    return text
+
+
+def clean_email(value: object) -> str | None:
+    """A canonical (lower-case) e-mail address, None when empty; raises if malformed."""
+    text = clean_text(value)
+    if not text:
+        return None
+    text = text.lower().removeprefix("mailto:")
+    if _SIMPLE_EMAIL.match(text):
+        return text
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise NormalizationError(str(error)) from None
+
+
+def clean_phone(value: object, default_region: str | None) -> str | None:
+    """The first valid phone number in the value as E.164, None when empty; raises if none."""
+    text = clean_text(value)
+    if not text:
+        return None
+    for candidate in _PHONE_SPLIT.split(text):
+        e164 = _parse_phone(candidate.strip(), default_region)
+        if e164:
+            return e164
+    raise NormalizationError(f"not a valid phone number: {text!r}")
+
+
+@lru_cache(maxsize=65_536)
+def _parse_phone(text: str, default_region: str | None) -> str | None:
+    if not text:
+        return None
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_region(e164: str) -> str | None:
+    """The ISO country of an E.164 number."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or None
+    except phonenumbers.NumberParseException:
+        return None
+
+
+# Legal forms and noise that say nothing about which company it is, longest first.
+_COMPANY_NOISE_CJK = sorted(
+    [
+        "股份有限公司",
+        "有限责任公司",
+        "集团有限公司",
+        "有限公司",
+        "集团公司",
+        "集团",
+        "分公司",
+        "总公司",
+        "公司",
+        "（中国）",
+        "(中国)",
+        "中国区",
+    ],
+    key=len,
+    reverse=True,
+)
+_COMPANY_NOISE_WORDS = {
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "llc",
+    "llp",
+    "lp",
+    "gmbh",
+    "ag",
+    "kg",
+    "corp",
+    "corporation",
+    "plc",
+    "pte",
+    "pty",
+    "sa",
+    "sarl",
+    "sas",
+    "srl",
+    "spa",
+    "bv",
+    "nv",
+    "oy",
+    "ab",
+    "as",
+    "kk",
+    "group",
+    "holding",
+    "holdings",
+    "the",
+    "ооо",
+    "оао",
+    "зао",
+    "пао",
+    "ао",
+    "ип",
+    "нао",
+}
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def company_key(value: object) -> str | None:
+    """A matching key for a company name: lower case, no legal form, no punctuation."""
+    text = clean_text(value)
+    if not text:
+        return None
+    text = text.lower()
+    for noise in _COMPANY_NOISE_CJK:
+        text = text.replace(noise, " ")
+    words = [w for w in _WORD.findall(text) if w not in _COMPANY_NOISE_WORDS]
+    key = "".join(words)
+    return key or None
+
+
+_COUNTRIES = {
+    "cn": "CN",
+    "china": "CN",
+    "中国": "CN",
+    "中华人民共和国": "CN",
+    "prc": "CN",
+    "mainland china": "CN",
+    "hk": "HK",
+    "hong kong": "HK",
+    "香港": "HK",
+    "tw": "TW",
+    "taiwan": "TW",
+    "台湾": "TW",
+    "us": "US",
+    "usa": "US",
+    "united states": "US",
+    "united states of america": "US",
+    "美国": "US",
+    "gb": "GB",
+    "uk": "GB",
+    "united kingdom": "GB",
+    "england": "GB",
+    "英国": "GB",
+    "de": "DE",
+    "germany": "DE",
+    "deutschland": "DE",
+    "德国": "DE",
+    "fr": "FR",
+    "france": "FR",
+    "法国": "FR",
+    "jp": "JP",
+    "japan": "JP",
+    "日本": "JP",
+    "sg": "SG",
+    "singapore": "SG",
+    "新加坡": "SG",
+    "ru": "RU",
+    "russia": "RU",
+    "россия": "RU",
+    "俄罗斯": "RU",
+    "kr": "KR",
+    "korea": "KR",
+    "south korea": "KR",
+    "韩国": "KR",
+    "in": "IN",
+    "india": "IN",
+    "印度": "IN",
+    "au": "AU",
+    "australia": "AU",
+    "澳大利亚": "AU",
+    "ca": "CA",
+    "canada": "CA",
+    "加拿大": "CA",
+}
+
+
+def clean_region(value: object) -> str | None:
+    """An ISO 3166 alpha-2 country code from a code or a name; raises if unknown."""
+    text = clean_text(value)
+    if not text:
+        return None
+    code = _COUNTRIES.get(text.lower())
+    if code:
+        return code
+    if len(text) == 2 and text.isascii() and text.isalpha():
+        return text.upper()
+    raise NormalizationError(f"unknown country: {text!r}")
+
+
+def clean_int(value: object) -> int | None:
+    """A whole number such as a company size ('1,200', '１２００', '500+'); raises if not one."""
+    text = clean_text(value)
+    if not text:
+        return None
+    digits = re.sub(r"[,\s+人名]", "", text)
+    if not digits.isdigit():
+        raise NormalizationError(f"not a whole number: {text!r}")
+    return int(digits)

@@ -1,0 +1,163 @@
+"""Streaming readers for CSV (UTF-8, UTF-8 with BOM, GBK/GB18030), XLSX and JSON Lines."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from closeloop.errors import Invalid
+
+SAMPLE_BYTES = 1 << 20
+
+
+@dataclass
+class RawRow:
+    """One record as read: its row number as a spreadsheet shows it, and column → value."""
+
+    number: int
+    values: dict[str, Any]
+    error: str | None = None  # a line that could not be read at all
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) if the start of the file decodes as it, else GB18030 ⊇ GBK."""
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def read_rows(path: Path) -> tuple[list[str], Iterator[RawRow]]:
+    """The file's column names and its rows, read lazily so that memory stays flat."""
+    if not path.is_file():
+        raise Invalid(f"no such file: {path}", field="file")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx(path)
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _jsonl(path)
+    return _csv(path)
+
+
+def _csv(path: Path) -> tuple[list[str], Iterator[RawRow]]:
+    encoding = detect_encoding(path)
+    handle = path.open(encoding=encoding, newline="")
+    sample = handle.read(64 * 1024)
+    handle.seek(0)
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(handle, dialect)
+    try:
+        headers = [h.strip() for h in next(reader)]
+    except StopIteration:
+        handle.close()
+        raise Invalid(f"{path.name} is empty", field="file") from None
+    if not any(headers):
+        handle.close()
+        raise Invalid(f"{path.name} has no header row", field="file")
+    _check_unique(headers, path)
+
+    def rows() -> Iterator[RawRow]:
+        with handle:
+            for number, cells in enumerate(reader, start=2):
+                if not any(c.strip() for c in cells):
+                    continue
+                yield RawRow(number, dict(zip(headers, cells, strict=False)))
+
+    return headers, rows()
+
+
+def _xlsx(path: Path) -> tuple[list[str], Iterator[RawRow]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise Invalid(f"{path.name} is not a readable XLSX file: {error}", field="file") from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    headers: list[str] = []
+    header_number = 0
+    for header_number, cells in enumerate(rows, start=1):  # noqa: B007
+        if any(c not in (None, "") for c in cells):
+            headers = ["" if c is None else str(c).strip() for c in cells]
+            break
+    if not headers:
+        workbook.close()
+        raise Invalid(f"{path.name} is empty", field="file")
+    _check_unique(headers, path)
+
+    def records() -> Iterator[RawRow]:
+        try:
+            for number, cells in enumerate(rows, start=header_number + 1):
+                if not any(c not in (None, "") for c in cells):
+                    continue
+                values = {h: _cell(c) for h, c in zip(headers, cells, strict=False) if h}
+                yield RawRow(number, values)
+        finally:
+            workbook.close()
+
+    return headers, records()
+
+
+def _cell(value: Any) -> Any:
+    """Excel stores phone numbers as numbers: 13800138000.0 must read as 13800138000."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _jsonl(path: Path) -> tuple[list[str], Iterator[RawRow]]:
+    encoding = detect_encoding(path)
+    handle = path.open(encoding=encoding)
+    first = None
+    for line in handle:
+        if line.strip():
+            try:
+                first = json.loads(line)
+            except json.JSONDecodeError:
+                first = None
+            break
+    handle.seek(0)
+    if first is None and path.stat().st_size == 0:
+        handle.close()
+        raise Invalid(f"{path.name} is empty", field="file")
+    headers = list(first) if isinstance(first, dict) else []
+
+    def rows() -> Iterator[RawRow]:
+        with handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except json.JSONDecodeError as error:
+                    yield RawRow(number, {"line": line.rstrip("\n")}, f"not valid JSON: {error}")
+                    continue
+                if not isinstance(value, dict):
+                    yield RawRow(number, {"line": line.rstrip("\n")}, "not a JSON object")
+                    continue
+                yield RawRow(number, value)
+
+    return headers, rows()
+
+
+def _check_unique(headers: list[str], path: Path) -> None:
+    seen = set()
+    for header in headers:
+        if header and header in seen:
+            raise Invalid(f"{path.name} has two columns named {header!r}", field="file")
+        seen.add(header)

@@ -1,0 +1,353 @@
+"""Capture leads: the one path that files, forms and the API all take.
+
+Clean → reject what cannot be a lead → lock → match against leads we have and within the batch →
+create new leads, merge duplicates into the lead they match (with a touch for the new source),
+store rejects. Everything of a batch happens in the caller's transaction, or nothing does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from closeloop.config import Settings
+from closeloop.db.locks import lock_keys
+from closeloop.db.types import utcnow
+from closeloop.leads.capture.attribution import Attribution, Source
+from closeloop.leads.capture.dedup import FILLABLE, BatchMatcher, Decision, KnownLead, lead_values
+from closeloop.leads.capture.record import UTM_FIELDS, CapturedLead, Rejection
+from closeloop.models import (
+    Contact,
+    Lead,
+    LeadMerge,
+    LeadReject,
+    LeadStatus,
+    LeadStatusChange,
+    Touch,
+)
+
+MAX_IN = 900  # keys per IN (...) list, under SQLite's variable limit with room to spare
+
+
+@dataclass
+class Outcome:
+    """What became of one captured record."""
+
+    kind: str  # created | merged | already | rejected
+    lead_id: int | None = None  # the new lead, or the lead it merged into
+    row_number: int | None = None
+    field: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for o in self.outcomes if o.kind == kind)
+
+
+def capture_batch(
+    session: Session,
+    items: Sequence[CapturedLead | Rejection],
+    *,
+    source: Source,
+    attribution: Attribution,
+    settings: Settings,
+    import_batch_id: int | None = None,
+    dry_run: bool = False,
+) -> BatchResult:
+    """Capture a batch; the caller's transaction must have begun with ``begin_writing``."""
+    now = utcnow()
+    leads = [item for item in items if isinstance(item, CapturedLead)]
+    lock_keys(session, _lock_keys(leads))
+    already = _already_captured(session, [lead.source_key for lead in leads])
+    fresh = [lead for lead in leads if lead.source_key not in already]
+    matcher = BatchMatcher(_known_leads(session, fresh), _contacts(session, fresh), settings)
+    decisions = matcher.decide(fresh)
+    if not dry_run:
+        _write(session, decisions, source, attribution, now)
+        _store_rejects(session, [i for i in items if isinstance(i, Rejection)], import_batch_id)
+
+    by_key = {d.record.source_key: d for d in decisions}
+    result = BatchResult()
+    for item in items:
+        if isinstance(item, Rejection):
+            result.outcomes.append(
+                Outcome("rejected", None, item.row_number, item.field, item.reason)
+            )
+        elif item.source_key in already:
+            result.outcomes.append(Outcome("already", already[item.source_key], item.row_number))
+        else:
+            decision = by_key[item.source_key]
+            if decision.survivor is None:
+                result.outcomes.append(Outcome("created", decision.lead_id, item.row_number))
+            else:
+                result.outcomes.append(Outcome("merged", decision.survivor.id, item.row_number))
+    return result
+
+
+def _lock_keys(leads: list[CapturedLead]) -> set[str]:
+    keys: set[str] = set()
+    for lead in leads:
+        keys.update(
+            f"{kind}:{value}"
+            for kind, value in (("e", lead.email), ("p", lead.phone), ("c", lead.company_key))
+            if value
+        )
+    return keys
+
+
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[i : i + MAX_IN] for i in range(0, len(values), MAX_IN)]
+
+
+def _already_captured(session: Session, keys: list[str]) -> dict[str, int]:
+    """Source keys captured before → the lead they live in now (following merges)."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(set(keys))):
+        rows = session.execute(
+            select(Lead.source_key, Lead.id, Lead.merged_into_id).where(Lead.source_key.in_(chunk))
+        )
+        for key, lead_id, merged_into in rows:
+            found[key] = merged_into or lead_id
+    return found
+
+
+_KNOWN_COLUMNS = [Lead.id, Lead.status, Lead.merged_into_id, *(getattr(Lead, f) for f in FILLABLE)]
+
+
+def _known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]:
+    """Leads sharing an e-mail, phone or company key with the batch; merged ones lead to their
+    survivor, whose keys then match too."""
+    emails = sorted({lead.email for lead in leads if lead.email})
+    phones = sorted({lead.phone for lead in leads if lead.phone})
+    companies = sorted({lead.company_key for lead in leads if lead.company_key})
+    rows: dict[int, Any] = {}
+    for column, values in (
+        (Lead.email, emails),
+        (Lead.phone, phones),
+        (Lead.company_key, companies),
+    ):
+        for chunk in _chunks(values):
+            for row in session.execute(select(*_KNOWN_COLUMNS).where(column.in_(chunk))):
+                rows[row.id] = row
+    missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
+    while missing:
+        for chunk in _chunks(sorted(missing)):
+            for row in session.execute(select(*_KNOWN_COLUMNS).where(Lead.id.in_(chunk))):
+                rows[row.id] = row
+        missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
+
+    def root(lead_id: int) -> int:
+        seen = set()
+        while rows[lead_id].merged_into_id and lead_id not in seen:
+            seen.add(lead_id)
+            lead_id = rows[lead_id].merged_into_id
+        return lead_id
+
+    survivors = {
+        lead_id: KnownLead(lead_id, {f: getattr(row, f) for f in FILLABLE})
+        for lead_id, row in rows.items()
+        if row.status != LeadStatus.MERGED
+    }
+    # A merged lead's own e-mail and phone still identify the person: its survivor answers them.
+    for lead_id, row in rows.items():
+        if row.status == LeadStatus.MERGED and root(lead_id) in survivors:
+            survivors[root(lead_id)].aliases += [v for v in (row.email, row.phone) if v]
+    return list(survivors.values())
+
+
+def _contacts(session: Session, leads: list[CapturedLead]) -> dict[str, tuple[int, int | None]]:
+    """Known people (contacts of accounts) by e-mail and phone."""
+    keys = sorted({v for lead in leads for v in (lead.email, lead.phone) if v})
+    found: dict[str, tuple[int, int | None]] = {}
+    for chunk in _chunks(keys):
+        statement = select(Contact.id, Contact.account_id, Contact.email, Contact.phone).where(
+            or_(Contact.email.in_(chunk), Contact.phone.in_(chunk))
+        )
+        for contact_id, account_id, email, phone in session.execute(statement):
+            for value in (email, phone):
+                if value:
+                    found.setdefault(value, (contact_id, account_id))
+    return found
+
+
+def _write(
+    session: Session,
+    decisions: list[Decision],
+    fixed: Source,
+    attribution: Attribution,
+    now: datetime,
+) -> None:
+    """Insert new and merged lead rows, fill survivors, add touches, history and merge records."""
+    if not decisions:
+        return
+    sources = [attribution.resolve(d.record, fixed) for d in decisions]
+    leads = Lead.__table__
+    created = [i for i, d in enumerate(decisions) if d.survivor is None]
+    merged = [i for i, d in enumerate(decisions) if d.survivor is not None]
+    if created:
+        rows = [_lead_row(decisions[i], sources[i], now) for i in created]
+        ids = _insert_returning(session, leads, rows)
+        for i, lead_id in zip(created, ids, strict=True):
+            decisions[i].lead_id = lead_id
+            decisions[i].new.id = lead_id  # type: ignore[union-attr]
+    if merged:
+        rows = [_lead_row(decisions[i], sources[i], now) for i in merged]
+        for i, lead_id in zip(merged, _insert_returning(session, leads, rows), strict=True):
+            decisions[i].lead_id = lead_id
+        _fill_survivors(session, [decisions[i] for i in merged], now)
+
+    touch_rows = [_touch_row(d, s, now) for d, s in zip(decisions, sources, strict=True)]
+    touch_ids = _insert_returning(session, Touch.__table__, touch_rows)
+    history = []
+    for d in decisions:
+        at = d.record.captured_at or now
+        history.append(_change(d.lead_id, None, LeadStatus.NEW, at, None, now))
+        if d.survivor is not None:
+            reason = f"duplicate of lead {d.survivor.id} (same {d.matched_on}, score {d.score})"
+            history.append(_change(d.lead_id, LeadStatus.NEW, LeadStatus.MERGED, at, reason, now))
+    session.execute(insert(LeadStatusChange.__table__), history)
+    merges = [
+        {
+            "merged_lead_id": decisions[i].lead_id,
+            "survivor_id": decisions[i].survivor.id,  # type: ignore[union-attr]
+            "matched_on": decisions[i].matched_on,
+            "score": decisions[i].score,
+            "filled": decisions[i].filled,
+            "conflicts": decisions[i].conflicts,
+            "touch_ids": [touch_ids[i]],
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in merged
+    ]
+    if merges:
+        session.execute(insert(LeadMerge.__table__), merges)
+
+
+def _insert_returning(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.execute(statement, rows).scalars())
+
+
+def _lead_row(decision: Decision, source: Source, now: datetime) -> dict[str, Any]:
+    record = decision.record
+    at = record.captured_at or now
+    is_new = decision.survivor is None
+    values = decision.new.values if decision.new else lead_values(record)
+    contact_id, account_id = decision.contact or (None, None)
+    return {
+        **values,
+        "source_key": record.source_key,
+        "status": LeadStatus.NEW if is_new else LeadStatus.MERGED,
+        "merged_into_id": None if is_new else decision.survivor.id,  # type: ignore[union-attr]
+        "score": 0,
+        "channel_id": source.channel_id,
+        "campaign_id": source.campaign_id,
+        "content_id": source.content_id,
+        "first_touch_at": at,
+        "contact_id": contact_id,
+        "account_id": account_id,
+        "created_at": at,
+        "updated_at": now,
+    }
+
+
+def _fill_survivors(session: Session, merged: list[Decision], now: datetime) -> None:
+    """Give leads we had the values they lacked (COALESCE: a value set meanwhile is kept)."""
+    filled: dict[int, dict[str, Any]] = {}
+    for d in merged:
+        if d.survivor is not None and d.survivor.batch_index is None and d.filled:
+            filled.setdefault(d.survivor.id, {}).update(d.filled)  # type: ignore[arg-type]
+    if not filled:
+        return
+    table = Lead.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("target_id"))
+        .values(
+            updated_at=bindparam("touched_at"),
+            **{f: func.coalesce(table.c[f], bindparam(f"new_{f}")) for f in FILLABLE},
+        )
+    )
+    rows = [
+        {"target_id": lead_id, "touched_at": now, **{f"new_{f}": v.get(f) for f in FILLABLE}}
+        for lead_id, v in filled.items()
+    ]
+    session.execute(statement, rows)
+
+
+def _touch_row(decision: Decision, source: Source, now: datetime) -> dict[str, Any]:
+    record = decision.record
+    at = record.captured_at or now
+    return {
+        "lead_id": decision.lead_id if decision.survivor is None else decision.survivor.id,
+        "channel_id": source.channel_id,
+        "campaign_id": source.campaign_id,
+        "content_id": source.content_id,
+        "kind": "form_fill" if record.form_name else "list_import",
+        "occurred_at": at,
+        **{name: record.utm.get(name) for name in UTM_FIELDS},
+        "landing_url": record.landing_url,
+        "form_name": record.form_name,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _change(
+    lead_id: int | None,
+    before: str | None,
+    after: str,
+    at: datetime,
+    reason: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "from_status": before,
+        "to_status": after,
+        "changed_at": at,
+        "reason": reason,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _store_rejects(session: Session, rejections: list[Rejection], batch_id: int | None) -> None:
+    """Keep every rejected record with its reason; one seen before is not stored twice."""
+    if not rejections:
+        return
+    seen: set[str] = set()
+    for chunk in _chunks(sorted({r.source_key for r in rejections})):
+        seen.update(
+            session.scalars(select(LeadReject.source_key).where(LeadReject.source_key.in_(chunk)))
+        )
+    now = utcnow()
+    rows = []
+    for r in rejections:
+        if r.source_key in seen:
+            continue
+        seen.add(r.source_key)
+        rows.append(
+            {
+                "import_batch_id": batch_id,
+                "source_key": r.source_key,
+                "row_number": r.row_number,
+                "field": r.field,
+                "reason": r.reason,
+                "raw": {str(k): None if v is None else str(v) for k, v in r.raw.items()},
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    if rows:
+        session.execute(insert(LeadReject.__table__), rows)

@@ -1,0 +1,100 @@
+"""`closeloop import leads` and `closeloop leads …`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from closeloop.cli_support import DbOption, console, open_database
+from closeloop.config import get_settings
+from closeloop.db.engine import unit_of_work
+from closeloop.leads.capture.headers import parse_mapping
+from closeloop.leads.capture.importer import ImportOptions, ImportSummary, import_leads
+from closeloop.leads.capture.unmerge import unmerge_lead
+
+import_app = typer.Typer(help="Bring data in from files.", no_args_is_help=True)
+leads_app = typer.Typer(help="Work with leads.", no_args_is_help=True)
+
+
+@import_app.command("leads")
+def import_leads_command(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), XLSX or JSON Lines file.")],
+    channel: Annotated[
+        str | None, typer.Option(help="Channel of every row (code or name).")
+    ] = None,
+    campaign: Annotated[str | None, typer.Option(help="Campaign of every row.")] = None,
+    content: Annotated[str | None, typer.Option(help="Content of every row.")] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", help="column=field, repeatable or comma-separated (e.g. 单位=company)."
+        ),
+    ] = None,
+    default_region: Annotated[
+        str, typer.Option(help="Country of phone numbers written without +code.")
+    ] = "CN",
+    dry_run: Annotated[bool, typer.Option(help="Report what would happen; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Import leads: clean, validate, de-duplicate and merge; rejected rows go to a rejects file."""
+    pairs = [p for item in mapping or [] for p in item.split(",") if p.strip()]
+    options = ImportOptions(
+        channel, campaign, content, parse_mapping(pairs), default_region.upper() or None, dry_run
+    )
+    engine = open_database(db)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(f"Importing {file.name}"),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json,
+    ) as progress:
+        task = progress.add_task("rows", total=None)
+        summary = import_leads(
+            engine, file, options, get_settings(), on_progress=lambda n: progress.advance(task, n)
+        )
+    if as_json:
+        typer.echo(json.dumps(asdict(summary), ensure_ascii=False, indent=2))
+    else:
+        _print_summary(summary)
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    verb = "Would import" if summary.dry_run else "Imported"
+    table = Table(title=f"{verb} {Path(summary.file).name} in {summary.seconds:.1f} s")
+    for column in ("read", "created", "merged", "rejected"):
+        table.add_column(column.capitalize(), justify="right")
+    table.add_row(*(f"{getattr(summary, c):,}" for c in ("read", "created", "merged", "rejected")))
+    console.print(table)
+    if summary.already:
+        console.print(f"{summary.already:,} rows were imported before: nothing new for them.")
+    if summary.rejects_file:
+        console.print(f"Rejected rows, with the reason for each: {summary.rejects_file}")
+
+
+@leads_app.command("unmerge")
+def unmerge(
+    lead_id: Annotated[int, typer.Argument(metavar="ID", help="The lead that was merged.")],
+    db: DbOption = None,
+) -> None:
+    """Undo a merge: the lead stands on its own again with its touch."""
+    with unit_of_work(open_database(db)) as session:
+        result = unmerge_lead(session, lead_id=lead_id)
+    console.print(
+        f"Lead {result.lead_id} is {result.restored_status} again, separate from lead "
+        f"{result.survivor_id}; {result.touches_moved} touch(es) moved back."
+    )
+    if result.cleared:
+        console.print(f"Cleared on lead {result.survivor_id}: {', '.join(result.cleared)}.")
+    if result.kept:
+        console.print(f"Changed since the merge, so kept: {', '.join(result.kept)}.")
