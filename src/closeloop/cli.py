@@ -13,7 +13,8 @@ from closeloop.cli_support import err_console, set_root_db
 from closeloop.db.cli import init
 from closeloop.demo.cli import demo
 from closeloop.errors import ClosedLoopError
-from closeloop.leads.cli import import_app, leads_app
+from closeloop.leads.cli import apikey_app, import_app, leads_app
+from closeloop.web.cli import serve
 
 app = typer.Typer(
     name="closeloop",
@@ -55,6 +56,8 @@ app.command()(demo)
 app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
 app.add_typer(leads_app, name="leads")
+app.add_typer(apikey_app, name="apikey")
+app.command()(serve)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from rich.table import Table
 from closeloop.cli_support import DbOption, console, open_database
 from closeloop.config import get_settings
 from closeloop.db.engine import unit_of_work
+from closeloop.leads.apikeys import create_api_key
 from closeloop.leads.capture.headers import parse_mapping
 from closeloop.leads.capture.importer import ImportOptions, ImportSummary, import_leads
 from closeloop.leads.capture.unmerge import unmerge_lead
@@ -98,3 +99,28 @@ def unmerge(
         console.print(f"Cleared on lead {result.survivor_id}: {', '.join(result.cleared)}.")
     if result.kept:
         console.print(f"Changed since the merge, so kept: {', '.join(result.kept)}.")
+
+
+apikey_app = typer.Typer(help="API keys for lead capture.", no_args_is_help=True)
+
+
+@apikey_app.command("create")
+def create_key(
+    channel: Annotated[str, typer.Option(help="Channel its leads come from (code or name).")],
+    campaign: Annotated[str | None, typer.Option(help="Campaign, if one.")] = None,
+    content: Annotated[str | None, typer.Option(help="Content, if one.")] = None,
+    form: Annotated[str | None, typer.Option(help="Name of the form that posts with it.")] = None,
+    name: Annotated[str | None, typer.Option(help="A label to recognize the key by.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"key": …} as JSON.')] = False,
+    db: DbOption = None,
+) -> None:
+    """Issue a key for POST /api/v1/leads (header X-API-Key). It is shown only this once."""
+    with unit_of_work(open_database(db)) as session:
+        issued = create_api_key(
+            session, channel=channel, campaign=campaign, content=content, form_name=form, name=name
+        )
+    if as_json:
+        typer.echo(json.dumps({"key": issued.key, "id": issued.id, "name": issued.name}))
+    else:
+        console.print(f"API key for {issued.name} (shown only now, keep it safe):")
+        console.print(issued.key, highlight=False, markup=False, soft_wrap=True)

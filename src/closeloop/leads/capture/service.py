@@ -58,7 +58,7 @@ def capture_batch(
     items: Sequence[CapturedLead | Rejection],
     *,
     source: Source,
-    attribution: Attribution,
+    attribution: Attribution | None,
     settings: Settings,
     import_batch_id: int | None = None,
     dry_run: bool = False,
@@ -183,13 +183,13 @@ def _write(
     session: Session,
     decisions: list[Decision],
     fixed: Source,
-    attribution: Attribution,
+    attribution: Attribution | None,
     now: datetime,
 ) -> None:
     """Insert new and merged lead rows, fill survivors, add touches, history and merge records."""
     if not decisions:
         return
-    sources = [attribution.resolve(d.record, fixed) for d in decisions]
+    sources = [attribution.resolve(d.record, fixed) if attribution else fixed for d in decisions]
     leads = Lead.__table__
     created = [i for i, d in enumerate(decisions) if d.survivor is None]
     merged = [i for i, d in enumerate(decisions) if d.survivor is not None]

@@ -1,0 +1,1 @@
+"""The HTTP side: app factory, middleware, error rendering (pages and static files to come)."""

@@ -1,0 +1,35 @@
+"""`closeloop serve`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from closeloop.cli_support import DbOption, console, database_url
+from closeloop.config import get_settings
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL).")] = 1,
+    db: DbOption = None,
+) -> None:
+    """Run the web server: lead capture API, health check, OpenAPI at /openapi.json."""
+    import os
+
+    import uvicorn
+
+    from closeloop.web.app import create_app
+
+    settings = get_settings().model_copy(update={"database_url": database_url(db)})
+    create_app(settings)  # fail here, with one line, if the database is not usable
+    console.print(f"Closeloop listening on http://{host}:{port} (OpenAPI: /openapi.json)")
+    if workers > 1:
+        os.environ["CLOSELOOP_DATABASE_URL"] = settings.database_url
+        uvicorn.run(
+            "closeloop.web.asgi:app", host=host, port=port, workers=workers, log_level="warning"
+        )
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
