@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from closeloop.demo import profiles
-from closeloop.demo.people import CompanyPool, people
+from closeloop.demo.people import CompanyPool, duplicate_people, people
 from closeloop.demo.reference import Reference
 from closeloop.demo.wire import SECONDS_PER_DAY, Batch, nullable_ints, timestamps
 from closeloop.models import DisqualifyReason, LeadStatus
@@ -87,11 +87,17 @@ def generate_leads(
         rng.random(n) * ref.contents_per_campaign[campaign]
     ).astype(np.int64)
     company = rng.integers(0, len(companies), n)
-    person = people(rng, companies, company, first_id)
-
     u = rng.random((8, n))
     invalid = u[0] >= profiles.VALID_RATE[channel]
-    merged = ~invalid & (u[1] < 0.02) & (ids > 1)
+    # About 2 % are the same person as an earlier lead of the batch, written a little differently:
+    # the demo's true duplicates, merged into that lead (and the matcher's lead-style test set).
+    position = np.arange(n)
+    merged = ~invalid & (u[1] < 0.02) & (position > 0)
+    back = (rng.random(n) * np.minimum(position, 5000)).astype(np.int64) + 1
+    original = np.maximum(0, position - back)
+    company = np.where(merged, company[original], company)
+    person = people(rng, companies, company, first_id)
+    duplicate_people(rng, person, np.flatnonzero(merged), original)
     valid = ~invalid & ~merged
 
     def censor(times: FloatArray, reached: BoolArray) -> FloatArray:
@@ -156,7 +162,7 @@ def generate_leads(
     move(to_disqualify, LeadStatus.DISQUALIFIED, ends_at)
     move(invalid, LeadStatus.DISQUALIFIED, cleaned_at)
     move(merged, LeadStatus.MERGED, cleaned_at)
-    merged_into = nullable_ints(np.maximum(1, ids - rng.integers(1, 5000, n)), merged)
+    merged_into = nullable_ints(ids[original], merged)
 
     sdr = ref.sdr_ids[rng.integers(0, len(ref.sdr_ids), n)]
     score = np.where(

@@ -86,7 +86,7 @@ def bulk_load(engine: Engine) -> Iterator[Connection]:
                     index.create(connection)
         finally:
             if sqlite:
-                for pragma in ("foreign_keys=ON", "synchronous=NORMAL", "cache_size=-65536"):
+                for pragma in ("foreign_keys=ON", "synchronous=NORMAL", "cache_size=-262144"):
                     connection.connection.driver_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
 
 

@@ -173,3 +173,36 @@ def people(
         phone=np.array(phone, dtype=object),
         title=_pick(rng, names.TITLES, n),
     )
+
+
+def duplicate_people(
+    rng: np.random.Generator,
+    person: People,
+    copies: npt.NDArray[np.int64],
+    original: npt.NDArray[np.int64],
+) -> None:
+    """Make each of ``copies`` the person at ``original`` again, as people re-enter themselves:
+    a typo or another order in the name, e-mail in capitals or left out, another phone."""
+    for i in copies.tolist():
+        source = int(original[i])
+        name = str(person.full_name[source])
+        roll = rng.random()
+        if not name.isascii():
+            if roll < 0.2:
+                name = name[0] + " " + name[1:]
+            elif roll < 0.35 and len(name) > 2:
+                name = name[:-1]
+        elif roll < 0.2:
+            name = " ".join(reversed(name.split(" ")))
+        elif roll < 0.45:
+            k = int(rng.integers(1, max(2, len(name) - 1)))
+            name = name[:k] + name[k + 1 :] if name[k] != " " else name
+        person.full_name[i] = name
+        roll = rng.random()
+        email = person.email[source]
+        person.email[i] = email if roll < 0.5 else email.upper() if roll < 0.6 else None
+        roll = rng.random()
+        if roll < 0.5:
+            person.phone[i] = person.phone[source]
+        elif roll < 0.7:
+            person.phone[i] = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -90,8 +91,12 @@ def import_leads(
             stack.callback(lambda: setattr(summary, "rejects_file", rejects.close()))
         # A dry run takes the real path in one transaction, rolled back: exact counts, no writes.
         shared = stack.enter_context(_rolled_back(engine)) if options.dry_run else None
-        for chunk in _batches(rows, settings.import_batch_size):
-            items = [_clean(row, mapping, options.default_region) for row in chunk]
+        # Clean the next batch in a second thread while this one is written.
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        cleaned = _cleaned_batches(rows, mapping, options.default_region, settings)
+        upcoming = pool.submit(next, cleaned, None)
+        while (items := upcoming.result()) is not None:
+            upcoming = pool.submit(next, cleaned, None)
             if shared is not None:
                 summary.add(_capture(shared, items, source, attribution, settings, batch_id))
             else:
@@ -100,7 +105,7 @@ def import_leads(
                     summary.add(_capture(session, items, source, attribution, settings, batch_id))
                 if rejects:
                     rejects.write([i for i in items if isinstance(i, Rejection)])
-            on_progress(len(chunk))
+            on_progress(len(items))
     if batch_id is not None:
         with unit_of_work(engine) as session:
             batch = session.get_one(ImportBatch, batch_id)
@@ -140,9 +145,11 @@ def _capture(
     )
 
 
-def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
+def _cleaned_batches(
+    rows: Iterator[RawRow], mapping: dict[str, str], region: str | None, settings: Settings
+) -> Iterator[list[CapturedLead | Rejection]]:
+    while chunk := list(islice(rows, settings.import_batch_size)):
+        yield [_clean(row, mapping, region) for row in chunk]
 
 
 def _clean(row: RawRow, mapping: dict[str, str], region: str | None) -> CapturedLead | Rejection:

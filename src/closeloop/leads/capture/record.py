@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,11 +13,10 @@ from closeloop.leads.capture.normalize import (
     clean_email,
     clean_int,
     clean_name,
-    clean_phone,
     clean_region,
     clean_text,
     company_key,
-    phone_region,
+    parse_phone,
 )
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
@@ -63,10 +61,8 @@ class Rejection:
 
 def source_key(raw: dict[str, Any]) -> str:
     """The identity of a captured record: the same row captured twice has the same key."""
-    content = json.dumps(
-        {str(k): "" if v is None else str(v) for k, v in raw.items()},
-        sort_keys=True,
-        ensure_ascii=False,
+    content = "\x1f".join(
+        f"{k}\x1e{'' if v is None else v}" for k, v in sorted(raw.items(), key=lambda i: str(i[0]))
     )
     return hashlib.sha256(content.encode()).hexdigest()
 
@@ -96,8 +92,11 @@ def clean_record(
         lead.email = clean_email(values.get("email"))
     except NormalizationError as error:
         problems.append(("email", str(error)))
+    phone_country = None
     try:
-        lead.phone = clean_phone(values.get("phone"), default_region)
+        found = parse_phone(values.get("phone"), default_region)
+        if found:
+            lead.phone, phone_country = found
     except NormalizationError as error:
         problems.append(("phone", str(error)))
     if not lead.email and not lead.phone:
@@ -127,8 +126,8 @@ def clean_record(
             setattr(lead, name_of, cleaner(values.get(name_of)))
         except NormalizationError as error:
             problems.append((name_of, str(error)))
-    if not lead.region and lead.phone:
-        lead.region = phone_region(lead.phone)
+    if not lead.region:
+        lead.region = phone_country
     lead.utm = _utm(values, lead.landing_url)
     lead.captured_at = _timestamp(values.get("captured_at"), problems)
 

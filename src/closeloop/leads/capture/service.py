@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from closeloop.config import Settings
+from closeloop.db.bulk import allocate_ids, insert_rows
 from closeloop.db.locks import lock_keys
 from closeloop.db.types import utcnow
 from closeloop.leads.capture.attribution import Attribution, Source
@@ -214,7 +215,7 @@ def _write(
         if d.survivor is not None:
             reason = f"duplicate of lead {d.survivor.id} (same {d.matched_on}, score {d.score})"
             history.append(_change(d.lead_id, LeadStatus.NEW, LeadStatus.MERGED, at, reason, now))
-    session.execute(insert(LeadStatusChange.__table__), history)
+    insert_rows(session, LeadStatusChange.__table__, history)
     merges = [
         {
             "merged_lead_id": decisions[i].lead_id,
@@ -230,12 +231,14 @@ def _write(
         for i in merged
     ]
     if merges:
-        session.execute(insert(LeadMerge.__table__), merges)
+        insert_rows(session, LeadMerge.__table__, merges)
 
 
 def _insert_returning(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.execute(statement, rows).scalars())
+    """Insert rows on the bulk path with ids allocated first; return the ids in row order."""
+    ids = allocate_ids(session, table, len(rows))
+    insert_rows(session, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+    return ids
 
 
 def _lead_row(decision: Decision, source: Source, now: datetime) -> dict[str, Any]:
@@ -350,4 +353,4 @@ def _store_rejects(session: Session, rejections: list[Rejection], batch_id: int 
             }
         )
     if rows:
-        session.execute(insert(LeadReject.__table__), rows)
+        insert_rows(session, LeadReject.__table__, rows)
