@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Table
+from sqlalchemy import Connection, Integer, String, Table, any_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -58,3 +60,21 @@ def bulk_insert(
             f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders})", rows
         )
         cursor.close()
+
+
+def one_of(
+    dialect_name: str, column: ColumnElement[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN (values)`` with the whole list as one parameter, however long it is.
+
+    A plain IN binds one parameter per value (slow to build for thousands, and capped at 32,766
+    on SQLite); PostgreSQL takes an array, SQLite a JSON array read back with json_each.
+    """
+    is_int = isinstance(column.type, Integer)
+    if dialect_name == "postgresql":
+        element_type = Integer() if is_int else String()
+        return column == any_(
+            bindparam("values", list(values), type_=ARRAY(element_type), unique=True)
+        )
+    values_json = bindparam("values", json.dumps(list(values)), type_=String(), unique=True)
+    return column.in_(select(text("value")).select_from(func.json_each(values_json)))

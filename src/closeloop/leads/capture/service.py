@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from closeloop.config import Settings
 from closeloop.db.bulk import allocate_ids, insert_rows
+from closeloop.db.dialect import one_of
 from closeloop.db.locks import lock_keys
 from closeloop.db.types import utcnow
 from closeloop.leads.capture.attribution import Attribution, Source
@@ -31,8 +32,6 @@ from closeloop.models import (
     LeadStatusChange,
     Touch,
 )
-
-MAX_IN = 900  # keys per IN (...) list, under SQLite's variable limit with room to spare
 
 
 @dataclass
@@ -105,20 +104,18 @@ def _lock_keys(leads: list[CapturedLead]) -> set[str]:
     return keys
 
 
-def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
-    return [values[i : i + MAX_IN] for i in range(0, len(values), MAX_IN)]
+def _one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    return one_of(session.get_bind().dialect.name, column, values)
 
 
 def _already_captured(session: Session, keys: list[str]) -> dict[str, int]:
     """Source keys captured before → the lead they live in now (following merges)."""
-    found: dict[str, int] = {}
-    for chunk in _chunks(sorted(set(keys))):
-        rows = session.execute(
-            select(Lead.source_key, Lead.id, Lead.merged_into_id).where(Lead.source_key.in_(chunk))
-        )
-        for key, lead_id, merged_into in rows:
-            found[key] = merged_into or lead_id
-    return found
+    if not keys:
+        return {}
+    statement = select(Lead.source_key, Lead.id, Lead.merged_into_id).where(
+        _one_of(session, Lead.source_key, sorted(set(keys)))
+    )
+    return {key: merged_into or lead_id for key, lead_id, merged_into in session.execute(statement)}
 
 
 _KNOWN_COLUMNS = [Lead.id, Lead.status, Lead.merged_into_id, *(getattr(Lead, f) for f in FILLABLE)]
@@ -131,19 +128,23 @@ def _known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]
     phones = sorted({lead.phone for lead in leads if lead.phone})
     companies = sorted({lead.company_key for lead in leads if lead.company_key})
     rows: dict[int, Any] = {}
-    for column, values in (
-        (Lead.email, emails),
-        (Lead.phone, phones),
-        (Lead.company_key, companies),
-    ):
-        for chunk in _chunks(values):
-            for row in session.execute(select(*_KNOWN_COLUMNS).where(column.in_(chunk))):
-                rows[row.id] = row
+    wanted = [
+        _one_of(session, column, values)
+        for column, values in (
+            (Lead.email, emails),
+            (Lead.phone, phones),
+            (Lead.company_key, companies),
+        )
+        if values
+    ]
+    if wanted:
+        for row in session.execute(select(*_KNOWN_COLUMNS).where(or_(*wanted))):
+            rows[row.id] = row
     missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
     while missing:
-        for chunk in _chunks(sorted(missing)):
-            for row in session.execute(select(*_KNOWN_COLUMNS).where(Lead.id.in_(chunk))):
-                rows[row.id] = row
+        statement = select(*_KNOWN_COLUMNS).where(_one_of(session, Lead.id, sorted(missing)))
+        for row in session.execute(statement):
+            rows[row.id] = row
         missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
 
     def root(lead_id: int) -> int:
@@ -167,16 +168,23 @@ def _known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]
 
 def _contacts(session: Session, leads: list[CapturedLead]) -> dict[str, tuple[int, int | None]]:
     """Known people (contacts of accounts) by e-mail and phone."""
-    keys = sorted({v for lead in leads for v in (lead.email, lead.phone) if v})
+    emails = sorted({lead.email for lead in leads if lead.email})
+    phones = sorted({lead.phone for lead in leads if lead.phone})
     found: dict[str, tuple[int, int | None]] = {}
-    for chunk in _chunks(keys):
-        statement = select(Contact.id, Contact.account_id, Contact.email, Contact.phone).where(
-            or_(Contact.email.in_(chunk), Contact.phone.in_(chunk))
-        )
-        for contact_id, account_id, email, phone in session.execute(statement):
-            for value in (email, phone):
-                if value:
-                    found.setdefault(value, (contact_id, account_id))
+    wanted = [
+        _one_of(session, column, values)
+        for column, values in ((Contact.email, emails), (Contact.phone, phones))
+        if values
+    ]
+    if not wanted:
+        return found
+    statement = select(Contact.id, Contact.account_id, Contact.email, Contact.phone).where(
+        or_(*wanted)
+    )
+    for contact_id, account_id, email, phone in session.execute(statement):
+        for value in (email, phone):
+            if value:
+                found.setdefault(value, (contact_id, account_id))
     return found
 
 
@@ -329,11 +337,12 @@ def _store_rejects(session: Session, rejections: list[Rejection], batch_id: int 
     """Keep every rejected record with its reason; one seen before is not stored twice."""
     if not rejections:
         return
-    seen: set[str] = set()
-    for chunk in _chunks(sorted({r.source_key for r in rejections})):
-        seen.update(
-            session.scalars(select(LeadReject.source_key).where(LeadReject.source_key.in_(chunk)))
+    keys = sorted({r.source_key for r in rejections})
+    seen = set(
+        session.scalars(
+            select(LeadReject.source_key).where(_one_of(session, LeadReject.source_key, keys))
         )
+    )
     now = utcnow()
     rows = []
     for r in rejections:
