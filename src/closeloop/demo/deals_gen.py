@@ -93,9 +93,7 @@ def generate_deals(
     accounts: Batch = {
         "id": account_ids,
         "name": companies.name[company],
-        "company_key": np.array(
-            [n.lower() for n in companies.name[company].tolist()], dtype=object
-        ),
+        "company_key": companies.key[company],
         "industry": companies.industry[company],
         "employees": companies.employees[company],
         "region": companies.region[company],

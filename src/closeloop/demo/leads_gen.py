@@ -185,6 +185,7 @@ def generate_leads(
         "email": person.email,
         "phone": person.phone,
         "company": companies.name[company],
+        "company_key": companies.key[company],
         "title": person.title,
         "industry": companies.industry[company],
         "company_size": companies.employees[company],

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from closeloop.demo import names
+from closeloop.leads.capture.normalize import company_key
 
 CN_WORD_ALIASES = [
     "huaxin",
@@ -43,6 +44,7 @@ class CompanyPool:
     """Companies leads work for; several leads may share one."""
 
     name: ObjectArray
+    key: ObjectArray  # the matching key of the name (legal form dropped)
     domain: ObjectArray
     industry: ObjectArray
     employees: npt.NDArray[np.int64]
@@ -111,6 +113,7 @@ def company_pool(rng: np.random.Generator, size: int) -> CompanyPool:
     employees = np.round(rng.lognormal(np.log(180), 1.2, size)).astype(np.int64) + 5
     return CompanyPool(
         name=name,
+        key=np.array([company_key(n) for n in name.tolist()], dtype=object),
         domain=domain,
         industry=_pick(rng, names.INDUSTRIES, size),
         employees=employees,

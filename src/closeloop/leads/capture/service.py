@@ -128,18 +128,15 @@ def _known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]
     phones = sorted({lead.phone for lead in leads if lead.phone})
     companies = sorted({lead.company_key for lead in leads if lead.company_key})
     rows: dict[int, Any] = {}
-    wanted = [
-        _one_of(session, column, values)
-        for column, values in (
-            (Lead.email, emails),
-            (Lead.phone, phones),
-            (Lead.company_key, companies),
-        )
-        if values
-    ]
-    if wanted:
-        for row in session.execute(select(*_KNOWN_COLUMNS).where(or_(*wanted))):
-            rows[row.id] = row
+    # One query per key: in an OR of three lists one bad estimate turns all into a table scan.
+    for column, values in (
+        (Lead.email, emails),
+        (Lead.phone, phones),
+        (Lead.company_key, companies),
+    ):
+        if values:
+            statement = select(*_KNOWN_COLUMNS).where(_one_of(session, column, values))
+            rows.update((row.id, row) for row in session.execute(statement))
     missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
     while missing:
         statement = select(*_KNOWN_COLUMNS).where(_one_of(session, Lead.id, sorted(missing)))

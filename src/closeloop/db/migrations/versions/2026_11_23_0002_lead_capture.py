@@ -157,6 +157,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("notes", sa.Text(), nullable=True))
         batch_op.create_index(batch_op.f("ix_leads_company_key"), ["company_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_leads_source_key"), ["source_key"], unique=True)
+    # Fresh statistics for the new columns: lookups by company key must not look like scans.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ANALYZE leads")
 
 
 def downgrade() -> None:
