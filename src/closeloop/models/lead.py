@@ -74,7 +74,6 @@ class Lead(Timestamped, Base):
             postgresql_where=REACHED_MQL_OR_LATER,
         ),
         Index("ix_leads_owner_status", "owner_id", "status"),
-        Index("ix_leads_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

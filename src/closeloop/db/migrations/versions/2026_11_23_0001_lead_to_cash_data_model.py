@@ -399,7 +399,6 @@ def upgrade() -> None:
             ],
             unique=False,
         )
-        batch_op.create_index("ix_leads_created_at", ["created_at"], unique=False)
         batch_op.create_index(
             "ix_leads_reached",
             [
@@ -820,7 +819,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_leads_owner_status")
         batch_op.drop_index(batch_op.f("ix_leads_email"))
         batch_op.drop_index("ix_leads_cohort")
-        batch_op.drop_index("ix_leads_created_at")
         batch_op.drop_index("ix_leads_reached")
 
     op.drop_table("leads")
