@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import date
-from pathlib import Path
 
 from common import RESULTS, fresh_postgres, fresh_sqlite, write_result
 

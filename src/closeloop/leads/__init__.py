@@ -1,0 +1,1 @@
+"""Leads: capture, import, normalize, de-duplicate and match, score, route."""
