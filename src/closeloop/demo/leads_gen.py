@@ -95,6 +95,11 @@ def generate_leads(
     merged = ~invalid & (u[1] < 0.02) & (position > 0)
     back = (rng.random(n) * np.minimum(position, 5000)).astype(np.int64) + 1
     original = np.maximum(0, position - back)
+    for _ in range(16):  # an earlier lead may itself be a re-entry: point at the first entry
+        chained = merged[original] & merged
+        if not chained.any():
+            break
+        original = np.where(chained, original[original], original)
     company = np.where(merged, company[original], company)
     person = people(rng, companies, company, first_id)
     duplicate_people(rng, person, np.flatnonzero(merged), original)

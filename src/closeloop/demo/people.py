@@ -79,26 +79,29 @@ def company_pool(rng: np.random.Generator, size: int) -> CompanyPool:
         dtype=object,
     )
     number = np.arange(size)
-    name = np.array(
-        [
-            f"{names.CN_CITIES[c]}{names.CN_COMPANY_WORDS[w]}{names.CN_COMPANY_KINDS[k]}{s}"
-            if cn
-            else f"{names.WEST_COMPANY_WORDS[ww]} {wk} {n % 97 + 1} {ws}"
-            for cn, c, w, k, s, ww, wk, ws, n in zip(
-                is_cn.tolist(),
-                cn_city.tolist(),
-                word.tolist(),
-                kind.tolist(),
-                cn_suffix.tolist(),
-                west_word.tolist(),
-                west_kind.tolist(),
-                west_suffix.tolist(),
-                number.tolist(),
-                strict=True,
-            )
-        ],
-        dtype=object,
-    )
+    second = rng.integers(0, len(names.CN_COMPANY_SECOND), size)
+    name = np.empty(size, dtype=object)
+    taken: set[str] = set()
+    for n, cn in enumerate(is_cn.tolist()):
+        for attempt in range(8):  # a company name is unique, as registration makes it
+            if cn:
+                pick = (int(second[n]) + attempt) % len(names.CN_COMPANY_SECOND)
+                candidate = (
+                    f"{names.CN_CITIES[cn_city[n]]}{names.CN_COMPANY_WORDS[word[n]]}"
+                    f"{names.CN_COMPANY_SECOND[pick]}{names.CN_COMPANY_KINDS[kind[n]]}"
+                    f"{cn_suffix[n]}"
+                )
+            else:
+                candidate = (
+                    f"{names.WEST_COMPANY_WORDS[west_word[n]]} {west_kind[n]} "
+                    f"{(n + attempt * 7919) % 997 + 1} {west_suffix[n]}"
+                )
+            if candidate not in taken:
+                break
+        else:
+            candidate = f"{candidate} #{n}"
+        taken.add(candidate)
+        name[n] = candidate
     domain = np.array(
         [
             f"{CN_WORD_ALIASES[w]}{n}.cn"
@@ -142,15 +145,21 @@ def people(
     is_cn = companies.is_cn[company]
     surname = rng.integers(0, len(names.CN_SURNAMES), n)
     given = rng.integers(0, len(names.CN_GIVEN), n)
+    # Two-character given names (most of them) make people's names about as varied as they are.
+    singles = np.array([i for i, g in enumerate(names.CN_GIVEN) if len(g) == 1])
+    shape = rng.random(n)  # two single characters (most), one, or a set two-character name
+    given = np.where(shape < 0.85, singles[rng.integers(0, len(singles), n)], given)
+    given2 = np.where(shape < 0.7, singles[rng.integers(0, len(singles), n)], -1)
     first = rng.integers(0, len(names.WEST_FIRST), n)
     last = rng.integers(0, len(names.WEST_LAST), n)
     domain = companies.domain[company]
     numbers = range(first_number, first_number + n)
     full_name, email = [], []
-    for cn, s, g, f, la, d, k in zip(
+    for cn, s, g, g2, f, la, d, k in zip(
         is_cn.tolist(),
         surname.tolist(),
         given.tolist(),
+        given2.tolist(),
         first.tolist(),
         last.tolist(),
         domain.tolist(),
@@ -158,11 +167,15 @@ def people(
         strict=True,
     ):
         if cn:
-            full_name.append(names.CN_SURNAMES[s] + names.CN_GIVEN[g])
-            email.append(f"{names.CN_GIVEN_PINYIN[g]}.{names.CN_SURNAMES_PINYIN[s]}.{k}@{d}")
+            single = len(names.CN_GIVEN[g]) == 1 and g2 >= 0 and len(names.CN_GIVEN[g2]) == 1
+            chars = names.CN_GIVEN[g] + (names.CN_GIVEN[g2] if single else "")
+            sound = names.CN_GIVEN_PINYIN[g] + (names.CN_GIVEN_PINYIN[g2] if single else "")
+            full_name.append(names.CN_SURNAMES[s] + chars)
+            email.append(f"{sound}.{names.CN_SURNAMES_PINYIN[s]}.{k}@{d}")
         else:
             full_name.append(f"{names.WEST_FIRST[f]} {names.WEST_LAST[la]}")
             email.append(f"{names.WEST_FIRST[f].lower()}.{k}@{d}")
+    _one_name_per_company(rng, full_name, email, company, is_cn.tolist())
     mobile = rng.integers(13_000_000_000, 19_999_999_999, n)
     west_number = rng.integers(2_000_000_000, 9_999_999_999, n)
     region = companies.region[company]
@@ -209,3 +222,23 @@ def duplicate_people(
             person.phone[i] = person.phone[source]
         elif roll < 0.7:
             person.phone[i] = None
+
+
+def _one_name_per_company(
+    rng: np.random.Generator,
+    full_name: list[str],
+    email: list[str],
+    company: npt.NDArray[np.int64],
+    is_cn: list[bool],
+) -> None:
+    """Two different people of one company never share a name: the demo's only same-name
+    colleagues are its true duplicates, so its ground truth is unambiguous."""
+    seen: set[tuple[int, str]] = set()
+    for i, firm in enumerate(company.tolist()):
+        while (firm, full_name[i]) in seen:
+            extra = names.CN_GIVEN[int(rng.integers(0, len(names.CN_GIVEN)))]
+            last = names.WEST_LAST[int(rng.integers(0, len(names.WEST_LAST)))]
+            full_name[i] = (
+                full_name[i][:2] + extra if is_cn[i] else f"{full_name[i].split()[0]} {last}"
+            )
+        seen.add((firm, full_name[i]))

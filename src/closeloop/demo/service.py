@@ -93,7 +93,7 @@ def generate_demo(
             session, currency=options.currency, start=options.start, end=options.end, now=now_at
         )
 
-    companies = company_pool(rng, max(300, options.leads // 4))
+    companies = company_pool(rng, max(300, options.leads // 3))
     created = creation_times(rng, options.leads, options.start, options.end)
     batches = _journeys(rng, ref, companies, created, options, now)
     written: dict[str, int] = {}
