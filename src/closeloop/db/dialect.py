@@ -38,6 +38,9 @@ def _hours_between_postgresql(element: hours_between, compiler: SQLCompiler, **k
     return f"CAST(floor(date_part('epoch', {end} - {start}) / 3600 + 0.5) AS INTEGER)"
 
 
+COPY_FROM_ROWS = 50
+
+
 def bulk_insert(
     connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
@@ -48,7 +51,16 @@ def bulk_insert(
     """
     dbapi = connection.connection.driver_connection
     column_list = ", ".join(columns)
-    if connection.dialect.name == "postgresql":
+    if not isinstance(rows, list):
+        rows = list(rows)
+    if connection.dialect.name == "postgresql" and len(rows) < COPY_FROM_ROWS:
+        # A few rows (one lead over HTTP): COPY's extra round trips cost more than they save.
+        placeholders = ", ".join("%s" for _ in columns)
+        with dbapi.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.executemany(
+                f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders})", rows
+            )
+    elif connection.dialect.name == "postgresql":
         statement = f"COPY {table.name} ({column_list}) FROM STDIN"
         with dbapi.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
             for row in rows:

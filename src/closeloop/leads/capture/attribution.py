@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,12 +22,30 @@ class Source:
     content_id: int | None = None
 
 
+_CACHE: dict[str, tuple[float, Attribution]] = {}
+
+
 def _fold(text: str | None) -> str:
     return (text or "").strip().casefold()
 
 
 class Attribution:
     """Looks up channels, campaigns and contents by code, name or UTM value (read once)."""
+
+    @classmethod
+    def cached(cls, session: Session, max_age: float = 30.0) -> Attribution:
+        """The lookup tables, read at most every ``max_age`` seconds per database.
+
+        For the capture API: reading channels, campaigns and contents on every request would
+        cost more than the rest of the capture. A campaign created a moment ago may take that
+        long to be recognized by UTM value (leads still arrive, attributed to the key's channel).
+        """
+        url = str(session.get_bind().url)
+        now = time.monotonic()
+        hit = _CACHE.get(url)
+        if hit is None or now - hit[0] > max_age:
+            hit = _CACHE[url] = (now, cls(session))
+        return hit[1]
 
     def __init__(self, session: Session) -> None:
         self.channels: dict[str, int] = {}
@@ -35,7 +54,9 @@ class Attribution:
         self.campaign_channel: dict[int, int] = {}
         self.contents: dict[tuple[int, str], int] = {}
         self.content_campaign: dict[int, int] = {}
-        for channel in session.scalars(select(Channel)):
+        for channel in session.execute(
+            select(Channel.id, Channel.code, Channel.name, Channel.utm_source, Channel.utm_medium)
+        ):
             for label in (channel.code, channel.name):
                 self.channels[_fold(label)] = channel.id
             if channel.utm_source:
@@ -43,12 +64,22 @@ class Attribution:
                 self.channel_by_utm[(_fold(channel.utm_source), _fold(channel.utm_medium))] = (
                     channel.id
                 )
-        for campaign in session.scalars(select(Campaign)):
+        for campaign in session.execute(
+            select(
+                Campaign.id,
+                Campaign.channel_id,
+                Campaign.code,
+                Campaign.name,
+                Campaign.utm_campaign,
+            )
+        ):
             self.campaign_channel[campaign.id] = campaign.channel_id
             for label in (campaign.code, campaign.name, campaign.utm_campaign):
                 if label:
                     self.campaigns[(campaign.channel_id, _fold(label))] = campaign.id
-        for content in session.scalars(select(Content)):
+        for content in session.execute(
+            select(Content.id, Content.campaign_id, Content.code, Content.name, Content.utm_content)
+        ):
             self.content_campaign[content.id] = content.campaign_id
             for label in (content.code, content.name, content.utm_content):
                 if label:

@@ -71,7 +71,7 @@ def capture_one(
         [item],
         source=holder.source,
         settings=settings,
-        attribution=Attribution(session) if needs_lookup else None,
+        attribution=Attribution.cached(session) if needs_lookup else None,
     )
     outcome = result.outcomes[0]
     assert outcome.lead_id is not None

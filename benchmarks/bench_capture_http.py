@@ -1,0 +1,125 @@
+"""HTTP capture under load: POST /api/v1/leads against PostgreSQL holding 1,000,000 leads.
+
+    python benchmarks/bench_capture_http.py [--requests 20000] [--clients 50] [--workers 2]
+
+Starts `closeloop serve` on loopback as a separate process (on a copy of the benchmark database
+that bench_demo.py leaves), then sends a bounded number of requests from this process with a
+fixed number of concurrent clients (httpx, keep-alive). About one request in ten is a person
+already captured (it merges: 200), the rest are new (201). Reports latency percentiles and the
+throughput sustained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from bench_import import copy_postgres
+from common import write_result
+
+from closeloop.db.engine import make_engine, unit_of_work
+from closeloop.db.migrate import upgrade
+from closeloop.leads.apikeys import create_api_key
+
+PORT = 8765
+
+
+def start_server(url: str, workers: int) -> subprocess.Popen[bytes]:
+    script = Path(sys.executable).parent / "closeloop"
+    server = subprocess.Popen(
+        [str(script), "--db", url, "serve", "--port", str(PORT), "--workers", str(workers)],
+        env={**os.environ, "CLOSELOOP_DATABASE_URL": url},
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+def payload(n: int, rng: random.Random) -> dict[str, object]:
+    if n > 100 and rng.random() < 0.1:  # someone who filled a form before
+        n = rng.randrange(0, n - 1)
+    return {
+        "full_name": f"Load Tester {n}",
+        "email": f"load.{n}@bench-http.example",
+        "phone": f"+86 139 {n % 10_000:04d} {n // 10_000 % 10_000:04d}",
+        "company": f"Bench Company {n % 5000} Ltd.",
+        "touch": {"utm_campaign": "quarterly-product-webinar", "form_name": "Spring webinar"},
+    }
+
+
+async def load(key: str, requests: int, clients: int) -> tuple[list[float], dict[int, int], float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = iter(range(requests))
+    rng = random.Random(9)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{PORT}", limits=limits, headers={"X-API-Key": key}, timeout=30
+    ) as client:
+
+        async def worker() -> None:
+            for n in counter:
+                body = payload(n, rng)
+                started = time.perf_counter()
+                response = await client.post("/api/v1/leads", json=body)
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return latencies, statuses, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    url = copy_postgres()
+    engine = make_engine(url)
+    upgrade(engine)
+    with unit_of_work(engine) as session:
+        key = create_api_key(session, channel="webinar", form_name="Spring webinar").key
+    engine.dispose()
+    server = start_server(url, args.workers)
+    try:
+        latencies, statuses, seconds = asyncio.run(load(key, args.requests, args.clients))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    cuts = statistics.quantiles(latencies, n=100)
+    write_result(
+        f"capture-http-{args.clients}",
+        {
+            "benchmark": "POST /api/v1/leads, PostgreSQL with 1M leads",
+            "requests": len(latencies),
+            "clients": args.clients,
+            "server_workers": args.workers,
+            "statuses": statuses,
+            "seconds": round(seconds, 1),
+            "requests_per_second": round(len(latencies) / seconds),
+            "p50_ms": round(cuts[49] * 1000, 1),
+            "p95_ms": round(cuts[94] * 1000, 1),
+            "p99_ms": round(cuts[98] * 1000, 1),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
