@@ -123,19 +123,23 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def map_headers(headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
+def map_headers(
+    headers: list[str], overrides: dict[str, str], *, strict: bool = True
+) -> dict[str, str]:
     """Which field each column fills: the user's --map first, then the known aliases.
 
     Columns nobody recognizes are kept (they go into the lead's notes), never dropped.
     """
     unknown = [column for column in overrides if column not in headers]
-    if unknown:
+    if unknown and strict:
         raise Invalid(f"no column named {unknown[0]!r} in the file", field="map")
-    mapping: dict[str, str] = {}
-    taken: set[str] = set()
+    mapping = {column: field for column, field in overrides.items() if field != "ignore"}
+    taken = set(mapping.values())
     for column in headers:
-        field = overrides.get(column) or _ALIAS_TO_FIELD.get(_header_key(column))
-        if field and field != "ignore" and field not in taken:
+        if column in overrides:
+            continue
+        field = _ALIAS_TO_FIELD.get(_header_key(column))
+        if field and field not in taken:
             mapping[column] = field
             taken.add(field)
     return mapping

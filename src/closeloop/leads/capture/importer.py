@@ -85,7 +85,7 @@ def import_leads(
             batch_id = batch.id
     summary.import_batch_id = batch_id
 
-    rejects = _RejectsFile(path) if not options.dry_run else None
+    rejects = _RejectsFile(path, headers) if not options.dry_run else None
     with ExitStack() as stack:
         if rejects:
             stack.callback(lambda: setattr(summary, "rejects_file", rejects.close()))
@@ -93,7 +93,9 @@ def import_leads(
         shared = stack.enter_context(_rolled_back(engine)) if options.dry_run else None
         # Clean the next batch in a second thread while this one is written.
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-        cleaned = _cleaned_batches(rows, mapping, options.default_region, settings)
+        cleaned = _cleaned_batches(
+            rows, mapping, options.mapping or {}, options.default_region, settings
+        )
         upcoming = pool.submit(next, cleaned, None)
         while (items := upcoming.result()) is not None:
             upcoming = pool.submit(next, cleaned, None)
@@ -146,39 +148,48 @@ def _capture(
 
 
 def _cleaned_batches(
-    rows: Iterator[RawRow], mapping: dict[str, str], region: str | None, settings: Settings
+    rows: Iterator[RawRow],
+    mapping: dict[str, str],
+    overrides: dict[str, str],
+    region: str | None,
+    settings: Settings,
 ) -> Iterator[list[CapturedLead | Rejection]]:
     while chunk := list(islice(rows, settings.import_batch_size)):
-        yield [_clean(row, mapping, region) for row in chunk]
+        yield [_clean(row, mapping, overrides, region) for row in chunk]
 
 
-def _clean(row: RawRow, mapping: dict[str, str], region: str | None) -> CapturedLead | Rejection:
+def _clean(
+    row: RawRow, mapping: dict[str, str], overrides: dict[str, str], region: str | None
+) -> CapturedLead | Rejection:
     if row.error:
         return Rejection(source_key(row.values), row.number, "line", row.error, row.values)
-    if any(column not in mapping for column in row.values):  # JSON Lines may add keys
-        mapping = {**map_headers(list(row.values), {}), **mapping}
+    if any(column not in mapping and column not in overrides for column in row.values):
+        # JSON Lines may bring keys the first line did not have.
+        mapping = map_headers(list(row.values), overrides, strict=False)
     return clean_record(row.values, mapping, row_number=row.number, default_region=region)
 
 
 class _RejectsFile:
-    """`<file>.rejects.csv` next to the input: each rejected row with its number, field, reason."""
+    """`<file>.rejects.csv` next to the input: each rejected row with its number, field, reason,
+    and its cells under the input's own headers (anything else in a last column)."""
 
-    def __init__(self, source: Path) -> None:
+    def __init__(self, source: Path, headers: list[str]) -> None:
         self.path = source.with_name(f"{source.stem}.rejects.csv")
+        self.columns = [h for h in headers if h]
+        if source.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+            self.columns.append("line")  # the text of a line that was no JSON object
         self.handle: Any = None
         self.writer: Any = None
-        self.columns: list[str] = []
 
     def write(self, rejections: list[Rejection]) -> None:
         for r in rejections:
             if self.writer is None:
                 self.handle = self.path.open("w", encoding="utf-8-sig", newline="")
-                self.columns = list(r.raw)
                 self.writer = csv.writer(self.handle)
-                self.writer.writerow(["row", "field", "reason", *self.columns])
-            self.writer.writerow(
-                [r.row_number, r.field, r.reason, *(r.raw.get(c, "") for c in self.columns)]
-            )
+                self.writer.writerow(["row", "field", "reason", *self.columns, "other"])
+            other = "; ".join(f"{k}={v}" for k, v in r.raw.items() if k not in self.columns)
+            cells = ["" if r.raw.get(c) is None else r.raw.get(c) for c in self.columns]
+            self.writer.writerow([r.row_number, r.field, r.reason, *cells, other])
 
     def close(self) -> str | None:
         if self.handle is None:

@@ -32,6 +32,11 @@ def clean_text(value: object) -> str | None:
     return text or None
 
 
+def is_cjk(text: str) -> bool:
+    """Whether the text is written in Chinese (or Japanese/Korean) characters."""
+    return bool(_CJK.search(text))
+
+
 def clean_name(value: object) -> str | None:
     """A person's name: cleaned text; Chinese names lose the spaces people type inside them."""
     text = clean_text(value)
@@ -198,60 +203,42 @@ def company_key(value: object) -> str | None:
     return key or None
 
 
-_COUNTRIES = {
-    "cn": "CN",
-    "china": "CN",
-    "中国": "CN",
-    "中华人民共和国": "CN",
+# Everyday names Babel's territory names lack.
+_COUNTRY_ALIASES = {
+    "usa": "US",
+    "united states of america": "US",
+    "america": "US",
+    "uk": "GB",
+    "england": "GB",
+    "britain": "GB",
+    "great britain": "GB",
     "prc": "CN",
     "mainland china": "CN",
-    "hk": "HK",
-    "hong kong": "HK",
-    "香港": "HK",
-    "tw": "TW",
-    "taiwan": "TW",
-    "台湾": "TW",
-    "us": "US",
-    "usa": "US",
-    "united states": "US",
-    "united states of america": "US",
-    "美国": "US",
-    "gb": "GB",
-    "uk": "GB",
-    "united kingdom": "GB",
-    "england": "GB",
-    "英国": "GB",
-    "de": "DE",
-    "germany": "DE",
+    "中华人民共和国": "CN",
+    "中国大陆": "CN",
     "deutschland": "DE",
-    "德国": "DE",
-    "fr": "FR",
-    "france": "FR",
-    "法国": "FR",
-    "jp": "JP",
-    "japan": "JP",
-    "日本": "JP",
-    "sg": "SG",
-    "singapore": "SG",
-    "新加坡": "SG",
-    "ru": "RU",
     "russia": "RU",
-    "россия": "RU",
-    "俄罗斯": "RU",
-    "kr": "KR",
     "korea": "KR",
     "south korea": "KR",
-    "韩国": "KR",
-    "in": "IN",
-    "india": "IN",
-    "印度": "IN",
-    "au": "AU",
-    "australia": "AU",
-    "澳大利亚": "AU",
-    "ca": "CA",
-    "canada": "CA",
-    "加拿大": "CA",
+    "vietnam": "VN",
+    "viet nam": "VN",
+    "holland": "NL",
+    "uae": "AE",
 }
+
+
+@lru_cache(maxsize=1)
+def _countries() -> dict[str, str]:
+    """Country name (English, Chinese, Russian, German, French, Japanese, Spanish) → ISO code."""
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for locale in ("en", "zh", "zh_Hant", "ru", "de", "fr", "ja", "es"):
+        for code, name in Locale.parse(locale).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(name.casefold(), code)
+    names.update(_COUNTRY_ALIASES)
+    return names
 
 
 def clean_region(value: object) -> str | None:
@@ -259,11 +246,11 @@ def clean_region(value: object) -> str | None:
     text = clean_text(value)
     if not text:
         return None
-    code = _COUNTRIES.get(text.lower())
+    if len(text) == 2 and text.isascii() and text.upper() in phonenumbers.SUPPORTED_REGIONS:
+        return text.upper()
+    code = _countries().get(text.casefold())
     if code:
         return code
-    if len(text) == 2 and text.isascii() and text.isalpha():
-        return text.upper()
     raise NormalizationError(f"unknown country: {text!r}")
 
 

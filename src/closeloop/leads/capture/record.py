@@ -16,6 +16,7 @@ from closeloop.leads.capture.normalize import (
     clean_region,
     clean_text,
     company_key,
+    is_cjk,
     parse_phone,
 )
 
@@ -108,7 +109,7 @@ def clean_record(
     name = clean_name(values.get("full_name"))
     if not name:
         parts = [clean_name(values.get("last_name")), clean_name(values.get("first_name"))]
-        cjk = any(p and not p.isascii() for p in parts)
+        cjk = any(p and is_cjk(p) for p in parts)
         ordered = parts if cjk else parts[::-1]
         name = ("" if cjk else " ").join(p for p in ordered if p) or None
     lead.full_name = name
@@ -133,7 +134,10 @@ def clean_record(
 
     notes = [clean_text(values.get("notes"))] if clean_text(values.get("notes")) else []
     notes += extra_notes
-    notes += [f"{name_of} ignored: {reason}" for name_of, reason in problems]
+    notes += [
+        f"{name_of} {clean_text(values.get(name_of))!r} ignored: {reason}"
+        for name_of, reason in problems
+    ]
     lead.notes = "\n".join(n for n in notes if n) or None
     return lead
 

@@ -68,7 +68,17 @@ def capture_batch(
     leads = [item for item in items if isinstance(item, CapturedLead)]
     lock_keys(session, _lock_keys(leads))
     already = _already_captured(session, [lead.source_key for lead in leads])
-    fresh = [lead for lead in leads if lead.source_key not in already]
+    fresh: list[CapturedLead] = []
+    repeated: set[int] = set()  # the same record twice in one batch: the second is a repeat
+    seen: set[str] = set()
+    for lead in leads:
+        if lead.source_key in already:
+            continue
+        if lead.source_key in seen:
+            repeated.add(id(lead))
+            continue
+        seen.add(lead.source_key)
+        fresh.append(lead)
     matcher = BatchMatcher(_known_leads(session, fresh), _contacts(session, fresh), settings)
     decisions = matcher.decide(fresh)
     if not dry_run:
@@ -84,6 +94,10 @@ def capture_batch(
             )
         elif item.source_key in already:
             result.outcomes.append(Outcome("already", already[item.source_key], item.row_number))
+        elif id(item) in repeated:
+            first = by_key[item.source_key]
+            lead_id = first.lead_id if first.survivor is None else first.survivor.id
+            result.outcomes.append(Outcome("already", lead_id, item.row_number))
         else:
             decision = by_key[item.source_key]
             if decision.survivor is None:
