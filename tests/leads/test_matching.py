@@ -1,5 +1,6 @@
-"""The unsupervised record matcher: types, normalization, hand-made duplicates, linkage, the
-`dedup` command, bad input, and F1 on the public FEBRL benchmark.
+"""The unsupervised record matcher: types, normalization, hand-made duplicates, lead-style
+colleagues and re-entries, name levels, term frequencies, linkage, the `dedup` command, bad
+input, and F1 on the public FEBRL benchmark.
 
 The hand-made people (ids 1-12) and the duplicates a person would mark:
 
@@ -39,6 +40,7 @@ from closeloop.leads.matching.clusters import (
     connected_components,
     split_by_evidence,
 )
+from closeloop.leads.matching.compare import NAME_LEVELS
 from closeloop.leads.matching.fields import (
     infer_field_type,
     normalize_address,
@@ -48,7 +50,10 @@ from closeloop.leads.matching.fields import (
     parse_fields,
     type_from_header,
 )
+from closeloop.leads.matching.frequencies import exact_agreement
+from closeloop.leads.matching.names import grade_names
 from closeloop.leads.matching.service import dedup_files
+from closeloop.leads.matching.table import build_table
 
 HEADER = ["id", "first_name", "last_name", "email", "phone", "birth_date", "city"]
 PEOPLE = [
@@ -216,6 +221,60 @@ def test_the_same_input_gives_the_same_pairs() -> None:
     first = find_duplicates(records())
     second = find_duplicates(records())
     assert first.pairs == second.pairs
+
+
+# Lead-style: colleagues share a company (and a surname or a given name), not a person.
+LEADS = [
+    ("郑霞", "xia.zheng@haina.cn", "+86 138 2741 9035", "深圳海纳科技有限公司"),
+    ("郑伟", "wei.zheng@haina.cn", "+86 159 0162 3378", "深圳海纳科技有限公司"),
+    ("郑霞敏", "xiamin.zheng@haina.cn", "+86 186 7720 4416", "深圳海纳科技有限公司"),
+    ("王芳", "fang.wang@haina.cn", "+86 137 5508 2961", "深圳海纳科技有限公司"),
+    ("郑 霞", "XIA.ZHENG@HAINA.CN", "", "深圳海纳科技有限公司"),  # re-entry of 0
+    ("张伟", "wei.zhang@yunqi.cn", "+86 135 3390 1287", "北京云启软件有限公司"),
+    ("张伟明", "weiming.zhang@yunqi.cn", "+86 188 6214 7750", "北京云启软件有限公司"),
+    ("李娜", "na.li@yunqi.cn", "+86 131 4409 8823", "北京云启软件有限公司"),
+    ("Lucy Fontaine", "lucy.fontaine@pinnacle.com", "+44 7700 900461", "Pinnacle Software Ltd."),
+    ("Lucy Martin", "lucy.martin@pinnacle.com", "+44 7700 913382", "Pinnacle Software Ltd."),
+    ("Peter Brown", "peter.brown@pinnacle.com", "+44 7911 123456", "Pinnacle Software Ltd."),
+    ("Fontaine Lucy", "", "+44 7700 900461", "Pinnacle Software Ltd."),  # re-entry of 8
+    ("Anna Schmidt", "anna.schmidt@umbrella.de", "+49 151 2345 6789", "Umbrella Robotics GmbH"),
+    ("Anna Weber", "anna.weber@umbrella.de", "+49 160 9876 5432", "Umbrella Robotics GmbH"),
+    ("Jonas Schmidt", "jonas.schmidt@umbrella.de", "+49 170 5550 1234", "Umbrella Robotics GmbH"),
+]
+
+
+def test_lead_style_colleagues_are_not_matched_and_re_entries_are() -> None:
+    columns = ("full_name", "email", "phone", "company")
+    leads = [dict(zip(columns, row, strict=True)) for row in LEADS]
+    result = find_duplicates(leads)
+    assert [spec.type for spec in result.fields] == ["name", "email", "phone", "text"]
+    # A space in a Chinese name, the e-mail in capitals and no phone; the name order reversed.
+    assert {(pair.left, pair.right) for pair in result.pairs} == {(0, 4), (8, 11)}
+
+
+def test_name_levels_latin_word_by_word_chinese_by_character() -> None:
+    cases = {
+        ("lucy fontaine", "fontaine lucy"): "exact",
+        ("max turner", "mx turner"): "nearly",
+        ("肖超磊", "肖超"): "character more or less",
+        ("肖超磊", "肖超霞"): "similar",  # Jaro-Winkler 0.82: too lenient for Chinese names
+        ("andrew keller", "andrew walker"): "different",  # whole-string Jaro-Winkler 0.92
+        ("高霞", "高丽"): "different",
+    }
+    values = [name for pair in cases for name in pair]
+    ends = np.arange(0, len(values), 2)
+    levels = grade_names(values, ends, ends + 1, 0.92, 0.8)
+    assert [NAME_LEVELS[level] for level in levels] == list(cases.values())
+
+
+def test_a_value_many_records_share_is_weaker_evidence() -> None:
+    leads = [{"company": "Acme" if k < 30 else f"Firm {k // 2}"} for k in range(60)]
+    fields = [FieldSpec("company", FieldType.TEXT)]
+    table = build_table(leads, fields)
+    exact = exact_agreement(table, [0.05], 100, 1e-5, adjust=True)
+    pairs = np.array([[0, 1], [30, 31]])
+    shift = exact.adjustment(table, pairs[:, 0], pairs[:, 1], np.zeros((2, 1), dtype=np.int8))
+    assert shift[0] < 0 < shift[1]
 
 
 def test_connected_components() -> None:

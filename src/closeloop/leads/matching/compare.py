@@ -11,6 +11,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 
 from closeloop.leads.matching.config import MatchConfig
 from closeloop.leads.matching.fields import FieldType
+from closeloop.leads.matching.names import grade_names
 from closeloop.leads.matching.table import Column, IntArray, Table, encode
 
 LevelArray = npt.NDArray[np.int8]
@@ -19,6 +20,7 @@ MISSING = -1  # a neutral level: it weighs nothing either way
 
 FUZZY_TYPES = (FieldType.NAME, FieldType.TEXT, FieldType.ADDRESS)
 CROSS_TYPES = (FieldType.NAME, FieldType.ADDRESS)
+OTHER_FIELD_LEVEL = {FieldType.NAME: 3, FieldType.ADDRESS: 2}  # where "other field" goes
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,26 @@ class Comparison:
 
 FUZZY_LEVELS = ("exact", "nearly", "similar", "different")
 CROSSED_LEVELS = ("exact", "nearly", "other field", "similar", "different")
+# Chinese names get a level of their own for a character more or less ("肖超" and "肖超磊"):
+# with few surnames and given-name characters, it happens between different people far more
+# often than a near-typo in a Latin name does, so it must not share that level's weight.
+NAME_LEVELS = ("exact", "nearly", "character more or less", "similar", "different")
+NAME_CROSSED_LEVELS = (
+    "exact",
+    "nearly",
+    "character more or less",
+    "other field",
+    "similar",
+    "different",
+)
 EDIT_LEVELS = ("exact", "one edit", "different")
 DATE_LEVELS = ("exact", "one edit or swap", "different")
 PHONE_LEVELS = ("same number", "one edit", "different")
 
 # How often two different people agree at each level, before any data is seen. They matter only
-# for small inputs (a few dozen records); on real volumes the random pairs outweigh them.
+# for small inputs (a few dozen records); on real volumes the data outweigh them.
 U_PRIORS: dict[FieldType, tuple[float, ...]] = {
-    FieldType.NAME: (0.01, 0.005, 0.03, 0.955),
+    FieldType.NAME: (0.01, 0.005, 0.002, 0.03, 0.953),
     FieldType.TEXT: (0.05, 0.005, 0.03, 0.915),
     FieldType.ADDRESS: (0.002, 0.002, 0.02, 0.976),
     FieldType.DATE: (0.0005, 0.01, 0.9895),
@@ -55,6 +69,16 @@ def comparison_for(column: Column, *, crossed: bool) -> Comparison:
     name = column.spec.column
     field_type = column.spec.type
     u_prior = U_PRIORS[field_type]
+    if field_type is FieldType.NAME:
+        if crossed:
+            exact, nearly, character, similar, different = u_prior
+            return Comparison(
+                name,
+                NAME_CROSSED_LEVELS,
+                (0.80, 0.08, 0.02, 0.04, 0.03, 0.03),
+                (exact, nearly, character, exact / 10, similar, different - exact / 10),
+            )
+        return Comparison(name, NAME_LEVELS, (0.8, 0.1, 0.03, 0.035, 0.035), u_prior)
     if field_type in FUZZY_TYPES:
         if crossed:
             exact, nearly, similar, different = u_prior
@@ -117,12 +141,20 @@ def _swap_day_month(value: str) -> str:
 def _grade_distinct(
     column: Column, first: IntArray, second: IntArray, config: MatchConfig
 ) -> LevelArray:
-    """Levels of distinct, unequal, present value pairs (so never the 'exact' level 0)."""
+    """Levels of distinct, unequal, present value pairs (level 0 only for reordered names)."""
     field_type = column.spec.type
     levels = np.full(len(first), 2, dtype=np.int8)
     if not len(first):
         return levels
-    if field_type in FUZZY_TYPES:
+    if field_type is FieldType.NAME:
+        levels[:] = grade_names(
+            column.uniques.tolist(),
+            first,
+            second,
+            config.similarity_high,
+            config.similarity_low,
+        )
+    elif field_type in FUZZY_TYPES:
         similarity = _jaro_winkler(
             _strings(column, first), _strings(column, second), config.similarity_low
         )
@@ -146,11 +178,11 @@ def _grade_distinct(
         levels[_edits(first_text, second_text, 1) <= 1] = 1
         levels[suffix] = 0
     elif field_type is FieldType.EMAIL:
+        # A typo (one edit) or the same mailbox name at another domain. Not string similarity:
+        # colleagues share a long domain, which makes their addresses look alike.
         local, _ = encode([value.split("@")[0] for value in column.uniques.tolist()])
-        similar = _jaro_winkler(
-            _strings(column, first), _strings(column, second), config.similarity_high
-        )
-        levels[(local[first] == local[second]) | (similar >= config.similarity_high)] = 1
+        one_edit = _edits(_strings(column, first), _strings(column, second), 1) <= 1
+        levels[(local[first] == local[second]) | one_edit] = 1
     else:  # codes and numbers
         long_enough = (
             np.maximum(column.lengths[first], column.lengths[second])
@@ -180,14 +212,15 @@ def compare_column(
         else []
     )
     if others:
-        # Levels move up one to make room for "other field" (level 2) after "nearly" (level 1).
-        levels[levels >= 2] += 1
-        weak = np.flatnonzero(levels >= 3)
+        # Levels move up one to make room for "other field" before "similar".
+        at = OTHER_FIELD_LEVEL[column.spec.type]
+        levels[levels >= at] += 1
+        weak = np.flatnonzero(levels > at)
         crossed = np.zeros(len(weak), dtype=bool)
         for other in others:
             crossed |= _agrees_across(column, table.columns[other], left[weak], right[weak])
             crossed |= _agrees_across(column, table.columns[other], right[weak], left[weak])
-        levels[weak[crossed]] = 2
+        levels[weak[crossed]] = at
     return levels
 
 

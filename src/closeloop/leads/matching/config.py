@@ -54,9 +54,17 @@ class MatchConfig(BaseModel):
         description="Compare names (and addresses) also across the fields of the same type, so "
         "that a given name and a surname written in each other's column still agree.",
     )
+    term_frequencies: bool = Field(
+        True,
+        description="Weigh exact agreement by how common the value is: sharing a company with "
+        "30 other records is weaker evidence than sharing one with 2.",
+    )
     # Fellegi-Sunter estimated by expectation-maximisation.
     random_pairs: int = Field(
-        20_000, ge=100, description="Random pairs that start the u probabilities (non-matches)."
+        20_000,
+        ge=100,
+        description="Random pairs that stand for all the pairs blocking did not list when u is "
+        "estimated (nearly all non-matches).",
     )
     em_max_iterations: int = Field(200, ge=1, description="Upper bound on EM iterations.")
     em_tolerance: float = Field(
@@ -66,13 +74,15 @@ class MatchConfig(BaseModel):
         100.0,
         ge=0,
         description="Weight, in pairs, of each type's built-in u (how often different people "
-        "agree) against the random pairs: it decides only for inputs of a few dozen records.",
+        "agree) against all pairs of the input: it decides only for inputs of a few dozen "
+        "records.",
     )
     prior_strength: float = Field(
-        5.0,
+        10.0,
         ge=0,
-        description="Pseudo-pairs pulling m towards its starting values, u towards the random-pair "
-        "estimate and the match share towards 0.1 during EM: steadies tiny inputs, negligible on "
+        description="Pseudo-pairs pulling m towards its starting values and the match share among "
+        "candidates towards 0.1 during EM: steadies tiny inputs (with 5, colleagues whose office "
+        "numbers differ in one digit could pass for duplicates in a list of 15), negligible on "
         "thousands of pairs.",
     )
     probability_floor: float = Field(

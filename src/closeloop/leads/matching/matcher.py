@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from closeloop.errors import Invalid
 from closeloop.leads.matching.blocking import candidate_pairs, random_pairs
@@ -16,10 +17,12 @@ from closeloop.leads.matching.config import MatchConfig
 from closeloop.leads.matching.fellegi_sunter import (
     FellegiSunterModel,
     fit,
+    outside_counts,
     probability_of,
-    u_from_random_pairs,
+    u_probabilities,
 )
 from closeloop.leads.matching.fields import FieldSpec, infer_fields
+from closeloop.leads.matching.frequencies import exact_agreement
 from closeloop.leads.matching.table import IntArray, Table, build_table
 
 Record = Mapping[str, object]
@@ -106,11 +109,34 @@ def _match(table: Table, config: MatchConfig) -> tuple[list[MatchedPair], int, F
     """Block, compare, fit by EM, decide, and (de-duplication) close clusters."""
     left, right = candidate_pairs(table, config)
     levels, comparisons = compare(table, left, right, config)
+    # u is estimated over all pairs: candidates are all listed, the rest is sampled at random.
     sample_left, sample_right = random_pairs(table, config.random_pairs, config.seed)
     sample_levels, _ = compare(table, sample_left, sample_right, config)
-    u_start = u_from_random_pairs(sample_levels, comparisons, config)
-    model = fit(levels, comparisons, u_start, config)
-    evidence = model.log_bayes_factors(levels)
+    outside = _not_candidates(table, left, right, sample_left, sample_right)
+    all_pairs = _all_pairs(table)
+    exact = exact_agreement(
+        table,
+        [comparison.u_prior[0] for comparison in comparisons],
+        config.u_prior_pairs,
+        config.probability_floor,
+        adjust=config.term_frequencies,
+    )
+    adjustment = exact.adjustment(table, left, right, levels)
+    model = fit(
+        levels,
+        adjustment,
+        comparisons,
+        u_probabilities(sample_levels, comparisons, exact.u_exact, config),
+        outside_counts(
+            sample_levels[outside],
+            comparisons,
+            (all_pairs - len(left)) / max(int(outside.sum()), 1),
+            config,
+        ),
+        all_pairs,
+        config,
+    )
+    evidence = model.log_bayes_factors(levels, adjustment)
     prior_odds = float(np.log(model.prior / (1 - model.prior)))
     accepted = prior_odds + evidence >= np.log(config.threshold / (1 - config.threshold))
     left, right, evidence = left[accepted], right[accepted], evidence[accepted]
@@ -118,7 +144,8 @@ def _match(table: Table, config: MatchConfig) -> tuple[list[MatchedPair], int, F
     if table.split is None and config.cluster and len(left):
 
         def score(first: IntArray, second: IntArray) -> FloatArray:
-            return model.log_bayes_factors(compare(table, first, second, config)[0])
+            scored = compare(table, first, second, config)[0]
+            return model.log_bayes_factors(scored, exact.adjustment(table, first, second, scored))
 
         # Clusters weigh the pairs' evidence alone: inside a component of matches, a pair is far
         # likelier a match than a random candidate, so the candidates' prior would be wrong.
@@ -140,3 +167,22 @@ def _match(table: Table, config: MatchConfig) -> tuple[list[MatchedPair], int, F
         )
     ]
     return pairs, len(levels), model
+
+
+def _all_pairs(table: Table) -> int:
+    """How many pairs could match: all pairs of one list, or all pairs across two."""
+    if table.split is None:
+        return table.size * (table.size - 1) // 2
+    return table.split * (table.size - table.split)
+
+
+def _not_candidates(
+    table: Table, left: IntArray, right: IntArray, sample_left: IntArray, sample_right: IntArray
+) -> npt.NDArray[np.bool_]:
+    """Which random pairs blocking did not make candidates (candidates come sorted)."""
+    codes = left * table.size + right
+    sampled = sample_left * table.size + sample_right
+    where = np.minimum(np.searchsorted(codes, sampled), max(len(codes) - 1, 0))
+    found = (codes[where] == sampled) if len(codes) else np.zeros(len(sampled), dtype=bool)
+    outside: npt.NDArray[np.bool_] = ~found
+    return outside
