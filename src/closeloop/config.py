@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     match_name_threshold: int = 90
     # Names this similar are the same person even when their e-mails and phones disagree.
     match_name_certain: int = 97
+    # Country of phone numbers written without +code, for files and the capture API.
+    default_region: str = "CN"
     # Rows per transaction when importing a file.
     import_batch_size: int = 5_000
     # Largest request body the capture API accepts, in bytes.

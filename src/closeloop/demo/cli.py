@@ -46,6 +46,7 @@ def demo(
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("leads", total=options.leads)
         summary = generate_demo(

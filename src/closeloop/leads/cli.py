@@ -38,8 +38,9 @@ def import_leads_command(
         ),
     ] = None,
     default_region: Annotated[
-        str, typer.Option(help="Country of phone numbers written without +code.")
-    ] = "CN",
+        str | None,
+        typer.Option(help="Country of phone numbers written without +code (default: CN)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option(help="Report what would happen; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     db: DbOption = None,
@@ -47,7 +48,12 @@ def import_leads_command(
     """Import leads: clean, validate, de-duplicate and merge; rejected rows go to a rejects file."""
     pairs = [p for item in mapping or [] for p in item.split(",") if p.strip()]
     options = ImportOptions(
-        channel, campaign, content, parse_mapping(pairs), default_region.upper() or None, dry_run
+        channel,
+        campaign,
+        content,
+        parse_mapping(pairs),
+        (default_region or "").upper() or None,
+        dry_run,
     )
     engine = open_database(db)
     with Progress(
@@ -58,7 +64,7 @@ def import_leads_command(
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=as_json,
+        disable=as_json or not console.is_terminal,
     ) as progress:
         task = progress.add_task("rows", total=None)
         summary = import_leads(

@@ -33,7 +33,7 @@ class ImportOptions:
     campaign: str | None = None
     content: str | None = None
     mapping: dict[str, str] | None = None
-    default_region: str | None = "CN"
+    default_region: str | None = None  # None: the setting (CN unless configured)
     dry_run: bool = False
 
 
@@ -93,9 +93,9 @@ def import_leads(
         shared = stack.enter_context(_rolled_back(engine)) if options.dry_run else None
         # Clean the next batch in a second thread while this one is written.
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-        cleaned = _cleaned_batches(
-            rows, mapping, options.mapping or {}, options.default_region, settings
-        )
+        region = (options.default_region or settings.default_region or "").upper() or None
+        salt = f"{source.channel_id}/{source.campaign_id}/{source.content_id}"
+        cleaned = _cleaned_batches(rows, mapping, options.mapping or {}, region, salt, settings)
         upcoming = pool.submit(next, cleaned, None)
         while (items := upcoming.result()) is not None:
             upcoming = pool.submit(next, cleaned, None)
@@ -152,21 +152,28 @@ def _cleaned_batches(
     mapping: dict[str, str],
     overrides: dict[str, str],
     region: str | None,
+    salt: str,
     settings: Settings,
 ) -> Iterator[list[CapturedLead | Rejection]]:
     while chunk := list(islice(rows, settings.import_batch_size)):
-        yield [_clean(row, mapping, overrides, region) for row in chunk]
+        yield [_clean(row, mapping, overrides, region, salt) for row in chunk]
 
 
 def _clean(
-    row: RawRow, mapping: dict[str, str], overrides: dict[str, str], region: str | None
+    row: RawRow,
+    mapping: dict[str, str],
+    overrides: dict[str, str],
+    region: str | None,
+    salt: str,
 ) -> CapturedLead | Rejection:
+    # The same row imported for another channel is another capture (it adds that touch).
+    key = source_key({**row.values, "\x00source": salt, "\x00region": region})
     if row.error:
-        return Rejection(source_key(row.values), row.number, "line", row.error, row.values)
+        return Rejection(key, row.number, "line", row.error, row.values)
     if any(column not in mapping and column not in overrides for column in row.values):
         # JSON Lines may bring keys the first line did not have.
         mapping = map_headers(list(row.values), overrides, strict=False)
-    return clean_record(row.values, mapping, row_number=row.number, default_region=region)
+    return clean_record(row.values, mapping, row_number=row.number, default_region=region, key=key)
 
 
 class _RejectsFile:

@@ -66,7 +66,7 @@ def capture_batch(
     """Capture a batch; the caller's transaction must have begun with ``begin_writing``."""
     now = utcnow()
     leads = [item for item in items if isinstance(item, CapturedLead)]
-    lock_keys(session, _lock_keys(leads))
+    lock_keys(session, capture_lock_keys(leads))
     already = _already_captured(session, [lead.source_key for lead in leads])
     fresh: list[CapturedLead] = []
     repeated: set[int] = set()  # the same record twice in one batch: the second is a repeat
@@ -107,7 +107,8 @@ def capture_batch(
     return result
 
 
-def _lock_keys(leads: list[CapturedLead]) -> set[str]:
+def capture_lock_keys(leads: Sequence[CapturedLead]) -> set[str]:
+    """The advisory-lock keys of captured leads: their e-mails, phones and company keys."""
     keys: set[str] = set()
     for lead in leads:
         keys.update(

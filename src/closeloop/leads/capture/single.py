@@ -16,7 +16,7 @@ from closeloop.leads.apikeys import KeyHolder
 from closeloop.leads.capture.attribution import Attribution
 from closeloop.leads.capture.headers import FIELDS
 from closeloop.leads.capture.record import Rejection, clean_record, source_key
-from closeloop.leads.capture.service import capture_batch
+from closeloop.leads.capture.service import capture_batch, capture_lock_keys
 from closeloop.leads.schemas import LeadIn
 from closeloop.models import IdempotencyKey, Lead
 
@@ -43,9 +43,26 @@ def capture_one(
         raw.update(payload.touch.model_dump(exclude_none=True))
     if holder.form_name and "form_name" not in raw:
         raw["form_name"] = holder.form_name
-    request_hash = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+    region = (payload.default_region or settings.default_region or "").upper() or None
+    # The country decides what a national phone number means: it is part of the request.
+    request_hash = hashlib.sha256(
+        json.dumps({**raw, "default_region": region}, sort_keys=True).encode()
+    ).hexdigest()
+    key = source_key(
+        {
+            "api_key": holder.api_key_id,
+            "idempotency_key": idempotency_key,
+            "default_region": region,
+            **raw,
+        }
+    )
+    item = clean_record(raw, IDENTITY_MAPPING, row_number=None, default_region=region, key=key)
+    if isinstance(item, Rejection):
+        raise Invalid(item.reason, field=f"body.{item.field}")
+    # Every lock in one sorted call: taking them in two steps could deadlock with another request.
+    idempotency_lock = [f"i:{holder.api_key_id}:{idempotency_key}"] if idempotency_key else []
+    lock_keys(session, [*idempotency_lock, *capture_lock_keys([item])])
     if idempotency_key:
-        lock_keys(session, [f"i:{holder.api_key_id}:{idempotency_key}"])
         earlier = session.scalars(
             select(IdempotencyKey).where(
                 IdempotencyKey.api_key_id == holder.api_key_id,
@@ -60,11 +77,6 @@ def capture_one(
                 )
             return Captured(_current(session, earlier.lead_id), earlier.status_code == 201)
 
-    key = source_key({"api_key": holder.api_key_id, "idempotency_key": idempotency_key, **raw})
-    region = (payload.default_region or "").upper() or None
-    item = clean_record(raw, IDENTITY_MAPPING, row_number=None, default_region=region, key=key)
-    if isinstance(item, Rejection):
-        raise Invalid(item.reason, field=f"body.{item.field}")
     needs_lookup = bool(item.utm or item.source) and holder.source.content_id is None
     result = capture_batch(
         session,
