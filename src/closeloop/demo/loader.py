@@ -76,9 +76,7 @@ def bulk_load(engine: Engine) -> Iterator[Connection]:
         try:
             with connection.begin():
                 _tune(connection)
-                indexes = [
-                    i for t in Base.metadata.sorted_tables for i in t.indexes if not i.unique
-                ]
+                indexes = [i for t in Base.metadata.sorted_tables for i in t.indexes]
                 for index in indexes:
                     index.drop(connection)
                 yield connection
