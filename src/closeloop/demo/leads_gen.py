@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from closeloop.demo import profiles
+from closeloop.demo.company import CHANNELS
 from closeloop.demo.people import CompanyPool, duplicate_people, people
 from closeloop.demo.reference import Reference
 from closeloop.demo.wire import SECONDS_PER_DAY, Batch, nullable_ints, timestamps
@@ -264,8 +265,6 @@ def _touches(
     now: float,
 ) -> Batch:
     """The first touch (the lead's source) and follow-up touches after it."""
-    from closeloop.demo.company import CHANNELS
-
     n = len(ids)
     extra = rng.poisson(0.8, n)
     follow_lead = np.repeat(np.arange(n), extra)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import numpy as np
 
-from closeloop.demo.company import CHANNELS, ChannelProfile
-
-NUMERIC_FIELDS = [f.name for f in fields(ChannelProfile) if f.type in ("float", float)]
+from closeloop.demo.company import CHANNELS
 
 
 def channel_array(name: str) -> np.ndarray:
