@@ -9,6 +9,10 @@ import typer
 from closeloop.cli_support import DbOption, console, database_url
 from closeloop.config import get_settings
 
+# Clients (forms, ad platforms, proxies) reuse connections; uvicorn's 5 s default closes them
+# under load just as a client sends on them, and the client sees a reset.
+KEEP_ALIVE_SECONDS = 75
+
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -29,7 +33,18 @@ def serve(
     if workers > 1:
         os.environ["CLOSELOOP_DATABASE_URL"] = settings.database_url
         uvicorn.run(
-            "closeloop.web.asgi:app", host=host, port=port, workers=workers, log_level="warning"
+            "closeloop.web.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
