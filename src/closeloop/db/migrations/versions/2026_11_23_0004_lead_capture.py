@@ -1,7 +1,7 @@
 """lead capture
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-23 04:42:10.917771
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import closeloop.db.types
 
-revision = "0002"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
