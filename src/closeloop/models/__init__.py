@@ -7,6 +7,7 @@ from closeloop.models.lead import (
     INVALID_REASONS,
     DisqualifyReason,
     Lead,
+    LeadDecision,
     LeadStatus,
     LeadStatusChange,
 )
@@ -19,7 +20,9 @@ from closeloop.models.opportunity import (
     StageOutcome,
 )
 from closeloop.models.order import Installment, Order, OrderLine, PaymentPlan
+from closeloop.models.outbox import EventDelivery, OutboxEvent, WebhookSubscription
 from closeloop.models.payment import Allocation, Payment
+from closeloop.models.rules import RoutingCursor, RuleSet, ScoringModel
 from closeloop.models.target import Target
 from closeloop.models.touch import Touch
 from closeloop.models.user import Role, Team, User
@@ -34,12 +37,14 @@ __all__ = [
     "Contact",
     "Content",
     "DisqualifyReason",
+    "EventDelivery",
     "IdempotencyKey",
     "ImportBatch",
     "Installment",
     "Invoice",
     "InvoiceAdjustment",
     "Lead",
+    "LeadDecision",
     "LeadMerge",
     "LeadReject",
     "LeadStatus",
@@ -48,10 +53,14 @@ __all__ = [
     "OpportunityStageChange",
     "Order",
     "OrderLine",
+    "OutboxEvent",
     "Payment",
     "PaymentPlan",
     "Pipeline",
     "Role",
+    "RoutingCursor",
+    "RuleSet",
+    "ScoringModel",
     "SpendEntry",
     "Stage",
     "StageOutcome",
@@ -60,6 +69,7 @@ __all__ = [
     "Team",
     "Touch",
     "User",
+    "WebhookSubscription",
     "account_tags",
     "contact_tags",
 ]

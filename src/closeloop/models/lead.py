@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, text
+from sqlalchemy import JSON, Float, ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closeloop.db.base import Base, Timestamped
@@ -74,6 +75,15 @@ class Lead(Timestamped, Base):
             postgresql_where=REACHED_MQL_OR_LATER,
         ),
         Index("ix_leads_owner_status", "owner_id", "status"),
+        # The SLA sweep reads only leads with a running clock, in deadline order.
+        Index(
+            "ix_leads_sla_due",
+            "sla_due_at",
+            sqlite_where=text("sla_due_at IS NOT NULL"),
+            postgresql_where=text("sla_due_at IS NOT NULL"),
+        ),
+        # The public pool and the inbox list by score.
+        Index("ix_leads_status_score", "status", "score"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,6 +119,40 @@ class Lead(Timestamped, Base):
     sql_at: Mapped[datetime | None]
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    # Scoring (leads/scoring): score = fit + engagement, capped at 100, by rule set version.
+    fit_score: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    engagement_score: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    score_version: Mapped[int | None]
+    score_factors: Mapped[list[Any] | None] = mapped_column(JSON)  # [[factor, points], …] top first
+    scored_at: Mapped[datetime | None]
+    # The predictive model's calibrated probability of conversion, with the model's version.
+    predicted_conversion: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[int | None]
+    # Routing (leads/routing) and SLAs (leads/sla).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    last_activity_at: Mapped[datetime | None]
+    pool_entered_at: Mapped[datetime | None]
+    # The running SLA clock: which promise (first_contact, accept, follow_up), when it is due,
+    # and how far its breach went (0 none, 1 rep notified, 2 manager escalated).
+    sla_kind: Mapped[str | None] = mapped_column(String(20))
+    sla_due_at: Mapped[datetime | None]
+    sla_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+
+class LeadDecision(Base):
+    """One decision about a lead — score change, assignment, breach, recycle, claim … — and the
+    rule (and its version) that made it."""
+
+    __tablename__ = "lead_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    decided_at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    rule: Mapped[str | None] = mapped_column(String(200))  # e.g. "routing v3: team East"
+    rule_version: Mapped[int | None]
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class LeadStatusChange(Timestamped, Base):

@@ -1,0 +1,1 @@
+"""Background work: the outbox, the worker and its schedules."""

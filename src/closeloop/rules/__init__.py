@@ -1,0 +1,1 @@
+"""User-changeable rules (scoring, routing, SLAs): parsed, validated whole, versioned."""

@@ -1,0 +1,61 @@
+"""Read a rules file (YAML or JSON) into a Pydantic model; errors name the line.
+
+A file that does not validate is refused whole: the first error says the line, the field path and
+the reason, e.g. ``routing.yaml line 12: teams.0.strategy: Input should be 'round_robin', …``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from closeloop.errors import Invalid
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_rules(text: str, schema: type[M], *, source: str = "rules") -> M:
+    """Validate ``text`` against ``schema``; raise ``Invalid`` naming the line and field."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise Invalid(f"{source}{line}: not valid YAML/JSON: {problem}", field="file") from None
+    if not isinstance(data, dict):
+        raise Invalid(f"{source} line 1: expected a mapping of settings", field="file")
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        path = [str(part) for part in first["loc"]]
+        line = _line_of(node, list(first["loc"]))
+        where = ".".join(path) or "(top)"
+        raise Invalid(f"{source} line {line}: {first['msg']}", field=where) from None
+
+
+def _line_of(node: Any, path: list[Any]) -> int:
+    """The 1-based line of the deepest node of ``path`` that exists in the YAML tree."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in path:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    child = value
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line

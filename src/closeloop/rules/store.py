@@ -1,0 +1,63 @@
+"""Versioned rule sets in the database: the highest version of a kind is in force.
+
+Version 0 is the built-in default each domain ships, in force until someone saves a version.
+Every decision records the version it was made under.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from closeloop.models import RuleSet
+from closeloop.rules.loader import parse_rules
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ActiveRules(Generic[M]):
+    version: int
+    rules: M
+
+
+def active_rules(session: Session, kind: str, schema: type[M], default: M) -> ActiveRules[M]:
+    """The rules of ``kind`` in force, or ``default`` as version 0."""
+    row = session.scalars(
+        select(RuleSet).where(RuleSet.kind == kind).order_by(RuleSet.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        return ActiveRules(0, default)
+    return ActiveRules(row.version, schema.model_validate(row.body))
+
+
+def save_rules(
+    session: Session,
+    *,
+    kind: str,
+    text: str,
+    schema: type[M],
+    source: str = "rules",
+    actor_id: int | None = None,
+) -> ActiveRules[M]:
+    """Validate ``text`` whole and store it as the next version; invalid text changes nothing."""
+    rules = parse_rules(text, schema, source=source)
+    top = session.scalar(
+        select(func.coalesce(func.max(RuleSet.version), 0)).where(RuleSet.kind == kind)
+    )
+    version = int(top or 0) + 1
+    session.add(
+        RuleSet(
+            kind=kind,
+            version=version,
+            body=rules.model_dump(mode="json"),
+            source_text=text,
+            created_by_id=actor_id,
+        )
+    )
+    session.flush()
+    return ActiveRules(version, rules)
