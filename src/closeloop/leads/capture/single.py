@@ -84,6 +84,7 @@ def capture_one(
         source=holder.source,
         settings=settings,
         attribution=Attribution.cached(session) if needs_lookup else None,
+        locked=True,
     )
     outcome = result.outcomes[0]
     assert outcome.lead_id is not None
