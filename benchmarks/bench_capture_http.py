@@ -1,12 +1,19 @@
 """HTTP capture under load: POST /api/v1/leads against PostgreSQL holding 1,000,000 leads.
 
     python benchmarks/bench_capture_http.py [--requests 20000] [--clients 50] [--workers 2]
+                                            [--rate R]
 
 Starts `closeloop serve` on loopback as a separate process (on a copy of the benchmark database
 that bench_demo.py leaves), then sends a bounded number of requests from this process with a
 fixed number of concurrent clients (httpx, keep-alive). About one request in ten is a person
 already captured (it merges: 200), the rest are new (201). Reports latency percentiles and the
 throughput sustained.
+
+Without ``--rate`` every client sends its next request as soon as the last one is answered: that
+measures the most the server sustains (and latency is then clients / throughput). With ``--rate R``
+the 50 clients together offer R requests per second, as web forms do, each on a fixed schedule;
+latency counts from the scheduled send time, so a server that falls behind is not flattered
+(no coordinated omission).
 """
 
 from __future__ import annotations
@@ -62,7 +69,9 @@ def payload(n: int, rng: random.Random) -> dict[str, object]:
     }
 
 
-async def load(key: str, requests: int, clients: int) -> tuple[list[float], dict[int, int], float]:
+async def load(
+    key: str, requests: int, clients: int, rate: float | None
+) -> tuple[list[float], dict[int, int], float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     counter = iter(range(requests))
@@ -76,6 +85,11 @@ async def load(key: str, requests: int, clients: int) -> tuple[list[float], dict
             for n in counter:
                 body = payload(n, rng)
                 started = time.perf_counter()
+                if rate:  # request n is due at n / rate seconds after the start
+                    due = begin + n / rate
+                    if due > started:
+                        await asyncio.sleep(due - started)
+                    started = due
                 try:
                     response = await client.post("/api/v1/leads", json=body)
                     status = response.status_code
@@ -84,9 +98,9 @@ async def load(key: str, requests: int, clients: int) -> tuple[list[float], dict
                 latencies.append(time.perf_counter() - started)
                 statuses[status] = statuses.get(status, 0) + 1
 
-        started = time.perf_counter()
+        begin = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
-        return latencies, statuses, time.perf_counter() - started
+        return latencies, statuses, time.perf_counter() - begin
 
 
 def main() -> None:
@@ -94,6 +108,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rate", type=float, help="offered requests per second (all clients)")
     args = parser.parse_args()
     url = copy_postgres()
     engine = make_engine(url)
@@ -103,18 +118,22 @@ def main() -> None:
     engine.dispose()
     server = start_server(url, args.workers)
     try:
-        latencies, statuses, seconds = asyncio.run(load(key, args.requests, args.clients))
+        latencies, statuses, seconds = asyncio.run(
+            load(key, args.requests, args.clients, args.rate)
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     cuts = statistics.quantiles(latencies, n=100)
+    name = f"capture-http-{args.clients}" + (f"-rate{args.rate:g}" if args.rate else "")
     write_result(
-        f"capture-http-{args.clients}",
+        f"{name}-w{args.workers}",
         {
             "benchmark": "POST /api/v1/leads, PostgreSQL with 1M leads",
             "requests": len(latencies),
             "clients": args.clients,
             "server_workers": args.workers,
+            "offered_rate": args.rate,
             "statuses": statuses,
             "seconds": round(seconds, 1),
             "requests_per_second": round(len(latencies) / seconds),
