@@ -82,6 +82,15 @@ class Lead(Timestamped, Base):
             sqlite_where=text("sla_due_at IS NOT NULL"),
             postgresql_where=text("sla_due_at IS NOT NULL"),
         ),
+        # Only captured records have a source key; leaving the rest out keeps the index small and
+        # keeps SQLite's planner from mistaking one key for a million rows (all NULL).
+        Index(
+            "ix_leads_source_key",
+            "source_key",
+            unique=True,
+            sqlite_where=text("source_key IS NOT NULL"),
+            postgresql_where=text("source_key IS NOT NULL"),
+        ),
         # The public pool and the inbox list by score.
         Index("ix_leads_status_score", "status", "score"),
     )
@@ -89,7 +98,7 @@ class Lead(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200))
     # Identifies the captured record (a file row or a form post): capturing it again is a no-op.
-    source_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    source_key: Mapped[str | None] = mapped_column(String(64))
     full_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
