@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -35,6 +36,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
 US_PER_HOUR = 3_600_000_000
 _MARGIN_YEARS = 2  # built around the first query, and grown when a query falls outside
+# The table starts here unless a query is older: a fixed origin keeps W values comparable.
+_ORIGIN = date(2015, 1, 1)
 
 
 def to_us(moment: datetime) -> int:
@@ -58,6 +61,32 @@ def from_us_array(values: IntArray) -> list[datetime]:
     """``from_us`` over a batch (through numpy's datetime64, in C)."""
     naive = values.astype("datetime64[us]").tolist()
     return [moment.replace(tzinfo=UTC) for moment in naive]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Every working interval of the local days [first, last) as UTC microseconds."""
+
+    first: date
+    last: date
+    lo: int  # midnight at the start of ``first``
+    hi: int  # midnight at the start of ``last``
+    starts: IntArray
+    ends: IntArray
+    before: IntArray  # W at each start
+    after: IntArray  # W at each end
+
+    def working(self, moments: IntArray) -> IntArray:
+        """W(t): working microseconds from ``first`` to each moment."""
+        index = np.searchsorted(self.starts, moments, side="right") - 1
+        safe = np.maximum(index, 0)
+        inside = np.clip(moments - self.starts[safe], 0, self.ends[safe] - self.starts[safe])
+        return np.where(index >= 0, self.before[safe] + inside, 0)
+
+    def moment_of(self, working: IntArray) -> IntArray:
+        """The inverse of W: the earliest moment with that much working time behind it."""
+        index = np.searchsorted(self.after, working, side="left")
+        return self.starts[index] + (working - self.before[index])
 
 
 class WorkingCalendar:
@@ -96,11 +125,7 @@ class WorkingCalendar:
         self._country_holidays: set[date] = set()
         self._country_workdays: set[date] = set()
         self._lock = threading.Lock()
-        self._first_day: date | None = None
-        self._last_day: date | None = None  # exclusive
-        self._lo = self._hi = 0  # µs covered by the table: [midnight of first, midnight of last)
-        empty = np.zeros(0, dtype=np.int64)
-        self.starts, self.ends, self.before, self.after = empty, empty, empty, empty
+        self._table: _Table | None = None
 
     # ---- days ---------------------------------------------------------------------------------
 
@@ -143,22 +168,25 @@ class WorkingCalendar:
 
     # ---- the table of working intervals -------------------------------------------------------
 
-    def _ensure(self, lo_us: int, hi_us: int) -> None:
-        """Make the table cover [lo_us, hi_us] (plus a margin of years)."""
-        if self._first_day is not None and self._lo <= lo_us and hi_us < self._hi:
-            return
+    def _table_for(self, lo_us: int, hi_us: int) -> _Table:
+        """A table covering [lo_us, hi_us]; grown (forward, or from an earlier origin) if needed."""
+        table = self._table
+        if table is not None and table.lo <= lo_us and hi_us < table.hi:
+            return table
         with self._lock:
-            if self._first_day is not None and self._lo <= lo_us and hi_us < self._hi:
-                return
+            table = self._table
+            if table is not None and table.lo <= lo_us and hi_us < table.hi:
+                return table
             first = from_us(lo_us).astimezone(self.zone).date()
             last = from_us(hi_us).astimezone(self.zone).date()
-            first = date(first.year - _MARGIN_YEARS, 1, 1)
+            first = min(date(first.year - _MARGIN_YEARS, 1, 1), _ORIGIN)
             last = date(last.year + _MARGIN_YEARS + 1, 1, 1)
-            if self._first_day is not None and self._last_day is not None:
-                first, last = min(first, self._first_day), max(last, self._last_day)
-            self._build(first, last)
+            if table is not None:
+                first, last = min(first, table.first), max(last, table.last)
+            self._table = table = self._build(first, last)
+            return table
 
-    def _build(self, first: date, last: date) -> None:
+    def _build(self, first: date, last: date) -> _Table:
         starts: list[int] = []
         ends: list[int] = []
         day = first
@@ -167,36 +195,24 @@ class WorkingCalendar:
                 starts.append(to_us(start))
                 ends.append(to_us(end))
             day += timedelta(days=1)
+        if not starts:
+            raise ValueError(f"no working time at all between {first} and {last}")
         s = np.array(starts, dtype=np.int64)
         e = np.array(ends, dtype=np.int64)
         lengths = e - s
         after = np.cumsum(lengths)
-        # Readers use the arrays without the lock: publish all four at once.
-        self.starts, self.ends, self.before, self.after = s, e, after - lengths, after
-        self._lo = to_us(datetime.combine(first, time(0), self.zone))
-        self._hi = to_us(datetime.combine(last, time(0), self.zone))
-        self._first_day, self._last_day = first, last
+        return _Table(
+            first=first,
+            last=last,
+            lo=to_us(datetime.combine(first, time(0), self.zone)),
+            hi=to_us(datetime.combine(last, time(0), self.zone)),
+            starts=s,
+            ends=e,
+            before=after - lengths,
+            after=after,
+        )
 
     # ---- vectorized core ----------------------------------------------------------------------
-
-    def working_us(self, moments: IntArray) -> IntArray:
-        """W(t): working microseconds from the table's start to each moment."""
-        if moments.size:
-            self._ensure(int(moments.min()), int(moments.max()))
-        starts, ends, before = self.starts, self.ends, self.before
-        index = np.searchsorted(starts, moments, side="right") - 1
-        safe = np.maximum(index, 0)
-        inside = np.clip(moments - starts[safe], 0, ends[safe] - starts[safe])
-        return np.where(index >= 0, before[safe] + inside, 0)
-
-    def moment_of(self, working: IntArray) -> IntArray:
-        """The inverse of W: the earliest moment with that much working time behind it."""
-        while working.size and int(working.max()) > int(self.after[-1]):
-            # Past the end of the table: grow it by the years the missing hours need at least.
-            self._ensure(self._lo, self._hi + (self._hi - self._lo))
-        starts, before, after = self.starts, self.before, self.after
-        index = np.searchsorted(after, working, side="left")
-        return starts[index] + (working - before[index])
 
     def add_working_hours_us(self, starts: IntArray, hours: npt.ArrayLike) -> IntArray:
         """``add_working_hours`` over a batch of UTC microseconds; ``hours`` broadcasts."""
@@ -204,8 +220,22 @@ class WorkingCalendar:
         if np.any(amount < 0):
             raise ValueError("working hours to add must not be negative")
         amount = np.broadcast_to(amount, starts.shape)
-        result = self.moment_of(self.working_us(starts) + amount)
-        return np.where(amount > 0, result, starts)
+        if not starts.size:
+            return starts.copy()
+        lo, hi = int(starts.min()), int(starts.max())
+        while True:
+            # W values belong to one table (its origin): a grown table means computing again.
+            table = self._table_for(lo, hi)
+            target = table.working(starts) + amount
+            if int(target.max()) <= int(table.after[-1]):
+                return np.where(amount > 0, table.moment_of(target), starts)
+            hi = table.hi + (table.hi - table.lo) // 4  # past the table's end: grow it
+
+    def working_us(self, moments: IntArray) -> IntArray:
+        """W(t) over a batch: working microseconds from the table's origin (differences only)."""
+        if not moments.size:
+            return moments.copy()
+        return self._table_for(int(moments.min()), int(moments.max())).working(moments)
 
     # ---- one moment at a time -----------------------------------------------------------------
 
@@ -218,24 +248,22 @@ class WorkingCalendar:
 
     def working_hours_between(self, a: datetime, b: datetime) -> float:
         """Working hours from ``a`` to ``b`` (negative when ``b`` is before ``a``)."""
-        w = self.working_us(np.array([to_us(a), to_us(b)], dtype=np.int64))
+        w = self.working_us(np.array([to_us(a), to_us(b)], dtype=np.int64))  # one table
         return float(w[1] - w[0]) / US_PER_HOUR
 
     def is_working_time(self, moment: datetime) -> bool:
         """Whether ``moment`` falls inside a working interval (opening in, closing out)."""
         t = to_us(moment)
-        self._ensure(t, t)
-        index = int(np.searchsorted(self.starts, t, side="right")) - 1
-        return index >= 0 and t < int(self.ends[index])
+        table = self._table_for(t, t)
+        index = int(np.searchsorted(table.starts, t, side="right")) - 1
+        return index >= 0 and t < int(table.ends[index])
 
     def next_opening(self, moment: datetime) -> datetime:
         """``moment`` if it is working time, else the next opening."""
         t = to_us(moment)
-        self._ensure(t, t)
-        while t >= int(self.ends[-1]):
-            self._ensure(self._lo, self._hi + (self._hi - self._lo))
-        index = int(np.searchsorted(self.ends, t, side="right"))
-        return moment if t >= int(self.starts[index]) else from_us(int(self.starts[index]))
+        table = self._table_for(t, t + US_PER_HOUR * 24 * 366)
+        index = int(np.searchsorted(table.ends, t, side="right"))
+        return moment if t >= int(table.starts[index]) else from_us(int(table.starts[index]))
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The same clock time ``days`` working days later, clamped into that day's working time.

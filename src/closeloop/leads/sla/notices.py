@@ -14,13 +14,17 @@ from closeloop.leads.sla.rules import SlaRules, TeamSla
 from closeloop.models import LeadStatus, User
 
 
+def _amount(value: float, unit: str) -> str:
+    return f"{value:g} working {unit}{'' if value == 1 else 's'}"
+
+
 def promise_text(kind: str, sla: TeamSla) -> str:
     """The promise a clock of ``kind`` keeps, in words."""
     if kind == "first_contact":
-        return f"first contact within {sla.first_contact_hours:g} working hours"
+        return f"first contact within {_amount(sla.first_contact_hours, 'hour')}"
     if kind == "accept":
-        return f"accept or return within {sla.accept_days} working days"
-    return f"follow up within {sla.follow_up_days} working days"
+        return f"accept or return within {_amount(sla.accept_days, 'day')}"
+    return f"follow up within {_amount(sla.follow_up_days, 'day')}"
 
 
 def rule_text(version: int, kind: str, sla: TeamSla, team: str | None, step: str) -> str:
@@ -28,10 +32,10 @@ def rule_text(version: int, kind: str, sla: TeamSla, team: str | None, step: str
     where = f"team {team}" if team else "no team"
     promise = promise_text(kind, sla)
     if step == "escalate":
-        text = f"sla v{version}: escalate {sla.escalate_after_hours:g} working hours after "
+        text = f"sla v{version}: escalate {_amount(sla.escalate_after_hours, 'hour')} after "
         text += f"breach of {promise} ({where})"
     elif step == "recycle":
-        text = f"sla v{version}: recycle {sla.recycle_after_hours:g} working hours after "
+        text = f"sla v{version}: recycle {_amount(sla.recycle_after_hours, 'hour')} after "
         text += f"breach of {promise} ({where})"
     else:
         text = f"sla v{version}: {promise} ({where})"
