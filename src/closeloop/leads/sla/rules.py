@@ -48,6 +48,7 @@ from closeloop.rules.store import ActiveRules, active_rules, save_rules
 
 KIND = "sla"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
 
 Hours = Annotated[float, Field(gt=0, le=2000)]
@@ -79,10 +80,14 @@ class CalendarRules(_Strict):
     @field_validator("weekdays")
     @classmethod
     def _weekday_names(cls, value: list[str]) -> list[str]:
-        names = [day.strip().lower()[:3] for day in value]
-        for given, name in zip(value, names, strict=True):
+        names = []
+        for given in value:
+            name = given.strip().lower()
+            if name in _FULL_WEEKDAYS:
+                name = name[:3]
             if name not in WEEKDAYS:
-                raise ValueError(f"{given!r} is not a weekday (mon, tue, … sun)")
+                raise ValueError(f"{given!r} is not a weekday (mon, tue, … sun, or monday …)")
+            names.append(name)
         return sorted(set(names), key=WEEKDAYS.index)
 
     @field_validator("hours")
