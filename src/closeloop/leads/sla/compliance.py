@@ -92,7 +92,7 @@ def sla_compliance(
     as_of = min(until, as_of or utcnow())
     active = active_sla_rules(session)
     rules = active.rules
-    teams = dict(session.execute(select(Team.id, Team.name)).tuples())
+    teams = {team_id: name for team_id, name in session.execute(select(Team.id, Team.name))}
     statement = select(Lead.team_id, Lead.assigned_at, Lead.first_contact_at).where(
         Lead.assigned_at >= since, Lead.assigned_at < until
     )
