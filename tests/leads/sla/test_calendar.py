@@ -39,9 +39,7 @@ def plain() -> WorkingCalendar:
 
 @pytest.fixture(scope="module")
 def china() -> WorkingCalendar:
-    return WorkingCalendar(
-        timezone="Asia/Shanghai", intervals=WITH_LUNCH, holiday_country="CN"
-    )
+    return WorkingCalendar(timezone="Asia/Shanghai", intervals=WITH_LUNCH, holiday_country="CN")
 
 
 # ---- add_working_hours ---------------------------------------------------------------------

@@ -61,7 +61,13 @@ def test_compliance_per_team_and_in_total(session: Session) -> None:
     ]
     assert [r.compliance for r in report.teams] == [pytest.approx(2 / 3), 1.0, 0.0]
     total = report.total
-    assert (total.assigned, total.in_time, total.late, total.missed, total.pending) == (6, 3, 1, 1, 1)
+    assert (total.assigned, total.in_time, total.late, total.missed, total.pending) == (
+        6,
+        3,
+        1,
+        1,
+        1,
+    )
     assert total.compliance == pytest.approx(0.6)
     assert report.rule_version == 1
 

@@ -23,6 +23,7 @@ from closeloop.leads.sla.service import SweepResult, sweep
 from closeloop.models import Lead, LeadDecision, LeadStatusChange, OutboxEvent
 from tests.leads.sla.conftest import RULES, Org, add_lead, sh
 
+
 def iso(moment: datetime) -> str:
     """How decision details and events write a moment: ISO 8601 in UTC."""
     return moment.astimezone(UTC).isoformat()
@@ -51,8 +52,9 @@ def events_of(session: Session, lead_id: int) -> list[tuple[str, dict[str, Any]]
 
 def lead_state(session: Session, lead_id: int) -> tuple[Any, ...]:
     lead = session.execute(
-        select(Lead.status, Lead.owner_id, Lead.sla_kind, Lead.sla_due_at, Lead.sla_level)
-        .where(Lead.id == lead_id)
+        select(Lead.status, Lead.owner_id, Lead.sla_kind, Lead.sla_due_at, Lead.sla_level).where(
+            Lead.id == lead_id
+        )
     ).one()
     return tuple(lead)
 

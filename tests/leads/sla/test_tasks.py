@@ -32,9 +32,7 @@ def notices(engine: Engine) -> tuple[Counter[int], Counter[int]]:
     """How many sla_notified decisions and lead.sla_breached events each lead has."""
     with unit_of_work(engine) as session:
         decided = Counter(
-            session.scalars(
-                select(LeadDecision.lead_id).where(LeadDecision.kind == "sla_notified")
-            )
+            session.scalars(select(LeadDecision.lead_id).where(LeadDecision.kind == "sla_notified"))
         )
         told = Counter(
             session.scalars(
