@@ -92,7 +92,7 @@ def test_breach_notifies_then_escalates_then_recycles(session: Session, org: Org
     [(topic, payload)] = events_of(session, a)
     assert topic == "lead.sla_breached"
     assert payload["email"]["to"] == ["ana@example.com"]
-    assert "lead #%d" % a in payload["email"]["subject"]
+    assert f"lead #{a}" in payload["email"]["subject"]
     assert "2026-11-09 16:00" in payload["email"]["body"]  # back to the pool then
 
     assert step(session, sh(11, 9, 11)) == {"notified": 1}
@@ -221,4 +221,5 @@ def test_rules_changed_mid_way_apply_from_the_next_step(session: Session, org: O
     assert step(session, sh(11, 9, 12)) == {"notified": 1, "escalated": 1}  # B, then A
     kind, rule, version, detail = decisions_of(session, a)[-1]
     assert (kind, version) == ("sla_escalated", 2)
+    assert rule.startswith("sla v2: escalate 2 working hours")
     assert detail["recycle_at"] == iso(sh(11, 9, 13))  # 12:00 + (3 − 2) working hours
