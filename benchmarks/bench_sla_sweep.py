@@ -6,13 +6,14 @@
 Builds the demo company with N leads (``closeloop demo``), then, set-based, gives every open lead
 an owner (the demo's reps and SDRs, round the list), that owner's team and a running SLA clock:
 
-    id % 10   clock                                  what the sweep does
+    id % 20   clock                                  what the sweep does
     0         level 0, due 0–3 h ago                 notify the rep (a few also escalate)
     1         level 1, due 0–3 h ago                 escalate to the manager
     2         level 2, due 0–3 h ago                 recycle to the public pool
-    3–9       level 0, due 1–97 h from now           nothing (not read: index range scan)
+    3–19      level 0, due 1–97 h from now           nothing (not read: index range scan)
 
-so about 10 % of the open leads are past each threshold. ``now`` is Wednesday 28 October 2026,
+so 15 % of the open leads have a step due, 5 % past each threshold (a backlog: a sweep that runs
+every minute finds far fewer). ``now`` is Wednesday 28 October 2026,
 15:00 Shanghai. One ``run_sla_sweep`` is timed (its batches committed one by one); the database
 is rebuilt for each backend (or, with --reuse, the clocks are reset on the existing one).
 Results: benchmarks/results/sla_sweep_<backend>.json.
@@ -56,12 +57,12 @@ def prepare(engine: Engine) -> int:
         if postgresql:
             now = "CAST(:now AS timestamptz)"
             due = (
-                f"CASE WHEN id % 10 < 3 THEN {now} - {minutes} * interval '1 minute' "
+                f"CASE WHEN id % 20 < 3 THEN {now} - {minutes} * interval '1 minute' "
                 f"ELSE {now} + {future} * interval '1 minute' END"
             )
         else:
             due = (
-                f"CASE WHEN id % 10 < 3 THEN strftime('%Y-%m-%d %H:%M:%f000', :now, "
+                f"CASE WHEN id % 20 < 3 THEN strftime('%Y-%m-%d %H:%M:%f000', :now, "
                 f"'-' || {minutes} || ' minutes') "
                 f"ELSE strftime('%Y-%m-%d %H:%M:%f000', :now, '+' || {future} || ' minutes') END"
             )
@@ -73,7 +74,7 @@ def prepare(engine: Engine) -> int:
                 f"team_id = CASE id % {len(people)} {team} END, "
                 "sla_kind = CASE id % 3 WHEN 0 THEN 'first_contact' WHEN 1 THEN 'accept' "
                 "ELSE 'follow_up' END, "
-                "sla_level = CASE WHEN id % 10 < 3 THEN id % 10 ELSE 0 END, "
+                "sla_level = CASE WHEN id % 20 < 3 THEN id % 20 ELSE 0 END, "
                 f"sla_due_at = {due} "
                 f"WHERE status IN ({statuses})"
             ),

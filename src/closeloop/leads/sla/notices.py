@@ -4,6 +4,7 @@ outbox event, whose ``email`` the job system sends to the rep or the manager."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ def _amount(value: float, unit: str) -> str:
     return f"{value:g} working {unit}{'' if value == 1 else 's'}"
 
 
+@lru_cache(maxsize=256)
 def promise_text(kind: str, sla: TeamSla) -> str:
     """The promise a clock of ``kind`` keeps, in words."""
     if kind == "first_contact":
@@ -27,6 +29,7 @@ def promise_text(kind: str, sla: TeamSla) -> str:
     return f"follow up within {_amount(sla.follow_up_days, 'day')}"
 
 
+@lru_cache(maxsize=1024)
 def rule_text(version: int, kind: str, sla: TeamSla, team: str | None, step: str) -> str:
     """E.g. ``sla v2: first contact within 2 working hours (team Sales East)``."""
     where = f"team {team}" if team else "no team"
@@ -67,6 +70,7 @@ class Notices:
         self.decisions: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self._reasons: dict[int, str] = {}
+        self._addresses: dict[tuple[int | None, ...], list[str]] = {}
 
     def notified(self, row: Any, sla: TeamSla, times: dict[str, datetime]) -> None:
         """Level 0 → 1: the promise was broken; tell the rep."""
@@ -181,16 +185,24 @@ class Notices:
             "rule_version": self.version,
             **detail,
         }
-        emails: list[str] = []
-        for user_id in recipients:
-            user = self.users.get(user_id) if user_id is not None else None
-            if user is not None and user.email and user.email not in emails:
-                emails.append(user.email)
+        emails = self._emails(tuple(recipients))
         if emails:
             payload["email"] = {"to": emails, "subject": subject, "body": body}
         self.events.append(
             {"topic": topic, "lead_id": row.id, "created_at": self.now, "payload": payload}
         )
+
+    def _emails(self, recipients: tuple[int | None, ...]) -> list[str]:
+        """The distinct addresses of these users, in order (cached: a batch has few owners)."""
+        found = self._addresses.get(recipients)
+        if found is None:
+            found = []
+            for user_id in recipients:
+                user = self.users.get(user_id) if user_id is not None else None
+                if user is not None and user.email and user.email not in found:
+                    found.append(user.email)
+            self._addresses[recipients] = found
+        return list(found)
 
     def _team(self, row: Any) -> tuple[str | None, int | None]:
         team = self.teams.get(row.team_id) if row.team_id is not None else None
