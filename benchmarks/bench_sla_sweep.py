@@ -100,6 +100,10 @@ def run(url: str, leads: int, batch: int, reuse: bool) -> dict[str, object]:
     started = time.perf_counter()
     counts = run_sla_sweep(engine, now=NOW, batch_size=batch)
     seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    again = run_sla_sweep(engine, now=NOW, batch_size=batch)  # nothing due: an index probe
+    idle_seconds = time.perf_counter() - started
+    assert again["claimed"] == 0, again
     engine.dispose()
     return {
         "leads": leads,
@@ -109,6 +113,7 @@ def run(url: str, leads: int, batch: int, reuse: bool) -> dict[str, object]:
         "seconds": round(seconds, 2),
         "due_clocks_per_second": round((past or 0) / seconds),
         **counts,
+        "second_sweep_nothing_due_seconds": round(idle_seconds, 4),
     }
 
 

@@ -153,7 +153,7 @@ class WorkingCalendar:
         ]
 
     def _load_country(self, year: int) -> None:
-        if year in self._country_years:
+        if year in self._country_years or self.holiday_country is None:
             return
         import holidays  # imported on demand: loading every country's tables takes a while
 

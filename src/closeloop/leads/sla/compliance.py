@@ -103,12 +103,13 @@ def sla_compliance(
         statement = statement.where(Lead.team_id == team_id)
     groups: dict[int | None, list[tuple[datetime, datetime | None]]] = {}
     for team_id, assigned_at, first_contact_at in session.execute(statement):
-        groups.setdefault(team_id, []).append((assigned_at, first_contact_at))
+        if assigned_at is not None:  # always, by the WHERE clause; says so to the type checker
+            groups.setdefault(team_id, []).append((assigned_at, first_contact_at))
 
     as_of_us = to_us(as_of)
     total = ComplianceRow(team="all", first_contact_hours=None)
     rows = []
-    for team_id in sorted(groups, key=lambda i: (i is None, teams.get(i) or "")):
+    for team_id in sorted(groups, key=lambda i: (i is None, teams.get(i or 0) or "")):
         pairs = groups[team_id]
         name = teams.get(team_id) if team_id is not None else None
         hours = rules.for_team(name).first_contact_hours

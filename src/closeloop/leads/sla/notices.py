@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closeloop.leads.decisions import DecisionKind
+from closeloop.leads.sla.calendar import from_us
 from closeloop.leads.sla.rules import SlaRules, TeamSla
 from closeloop.models import LeadStatus, User
 
@@ -71,16 +72,18 @@ class Notices:
         self.events: list[dict[str, Any]] = []
         self._reasons: dict[int, str] = {}
         self._addresses: dict[tuple[int | None, ...], list[str]] = {}
+        self._isos: dict[int, str] = {}
+        self._locals: dict[int, str] = {}
 
-    def notified(self, row: Any, sla: TeamSla, times: dict[str, datetime]) -> None:
+    def notified(self, row: Any, sla: TeamSla, times: dict[str, int]) -> None:
         """Level 0 → 1: the promise was broken; tell the rep."""
         team, _ = self._team(row)
         rule = rule_text(self.version, row.sla_kind, sla, team, "notify")
         detail = {
             "clock": row.sla_kind,
-            "deadline": times["deadline"].isoformat(),
-            "escalate_at": times["escalate_at"].isoformat(),
-            "recycle_at": times["recycle_at"].isoformat(),
+            "deadline": self._iso(times["deadline"]),
+            "escalate_at": self._iso(times["escalate_at"]),
+            "recycle_at": self._iso(times["recycle_at"]),
             "level": 1,
         }
         subject = f"SLA breached: lead #{row.id} {self._name(row)}"
@@ -94,14 +97,14 @@ class Notices:
         self._add(row, DecisionKind.SLA_NOTIFIED, rule, detail, "lead.sla_breached",
                   [row.owner_id], subject, body)  # fmt: skip
 
-    def escalated(self, row: Any, sla: TeamSla, times: dict[str, datetime]) -> None:
+    def escalated(self, row: Any, sla: TeamSla, times: dict[str, int]) -> None:
         """Level 1 → 2: still not kept after ``escalate_after_hours``; tell the manager too."""
         team, manager_id = self._team(row)
         rule = rule_text(self.version, row.sla_kind, sla, team, "escalate")
         detail = {
             "clock": row.sla_kind,
-            "escalate_at": times["escalate_at"].isoformat(),
-            "recycle_at": times["recycle_at"].isoformat(),
+            "escalate_at": self._iso(times["escalate_at"]),
+            "recycle_at": self._iso(times["recycle_at"]),
             "manager_id": manager_id,
             "level": 2,
         }
@@ -117,14 +120,14 @@ class Notices:
         self._add(row, DecisionKind.SLA_ESCALATED, rule, detail, "lead.sla_escalated",
                   [manager_id, row.owner_id], subject, body)  # fmt: skip
 
-    def recycled(self, row: Any, sla: TeamSla, times: dict[str, datetime]) -> None:
+    def recycled(self, row: Any, sla: TeamSla, times: dict[str, int]) -> None:
         """Level 2 → pool: the lead goes back to the public pool for any rep to claim."""
         team, _ = self._team(row)
         rule = rule_text(self.version, row.sla_kind, sla, team, "recycle")
         self._reasons[row.id] = rule
         detail = {
             "clock": row.sla_kind,
-            "recycle_at": times["recycle_at"].isoformat(),
+            "recycle_at": self._iso(times["recycle_at"]),
             "from_status": row.status,
             "previous_owner_id": row.owner_id,
         }
@@ -213,5 +216,18 @@ class Notices:
             return f"{row.full_name}, {row.company}"
         return row.full_name or row.company or "(no name)"
 
-    def _local(self, moment: datetime) -> str:
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+    def _iso(self, us: int) -> str:
+        """ISO 8601 in UTC of a moment in µs (cached: a batch's deadlines repeat)."""
+        found = self._isos.get(us)
+        if found is None:
+            found = self._isos[us] = from_us(us).isoformat()
+        return found
+
+    def _local(self, us: int) -> str:
+        """Local wall time to the minute, as e-mails show it (cached per minute)."""
+        minute = us // 60_000_000
+        found = self._locals.get(minute)
+        if found is None:
+            moment = from_us(minute * 60_000_000).astimezone(self.zone)
+            found = self._locals[minute] = moment.strftime("%Y-%m-%d %H:%M %Z")
+        return found

@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from closeloop.db.bulk import insert_rows
@@ -36,7 +36,7 @@ from closeloop.db.dialect import one_of
 from closeloop.db.types import utcnow
 from closeloop.jobs.outbox import emit_many
 from closeloop.leads.decisions import record_decisions
-from closeloop.leads.sla.calendar import from_us_array, to_us, to_us_array
+from closeloop.leads.sla.calendar import to_us, to_us_array
 from closeloop.leads.sla.compliance import SlaCompliance, sla_compliance
 from closeloop.leads.sla.notices import Notices, rule_text
 from closeloop.leads.sla.rules import active_sla_rules
@@ -84,7 +84,7 @@ def sweep_batch(session: Session, *, now: datetime, batch_size: int = DEFAULT_BA
     rules = active.rules
     calendar = rules.working_calendar
     postgresql = session.get_bind().dialect.name == "postgresql"
-    table = Lead.__table__
+    table = cast(Table, Lead.__table__)
     claim = (
         select(
             table.c.id,
@@ -149,22 +149,23 @@ def sweep_batch(session: Session, *, now: datetime, batch_size: int = DEFAULT_BA
         # Step 3: recycle time passed → back to the pool.
         recycle = (level2 == 2) & (due2 <= now_us)
         when = {
-            "deadline": from_us_array(due),
-            "escalate_at": from_us_array(due1),
-            "recycle_at": from_us_array(np.where(level1 == 2, due1, recycle_at)),
+            "deadline": due.tolist(),
+            "escalate_at": due1.tolist(),
+            "recycle_at": np.where(level1 == 2, due1, recycle_at).tolist(),
         }
-        for i, row in enumerate(group):
+        steps = zip(group, notify.tolist(), escalate.tolist(), recycle.tolist(), strict=True)
+        for i, (row, notifying, escalating, recycling) in enumerate(steps):
             times = {name: moments[i] for name, moments in when.items()}
-            if notify[i]:
+            if notifying:
                 notices.notified(row, sla, times)
                 result.notified += 1
-            if escalate[i]:
+            if escalating:
                 notices.escalated(row, sla, times)
                 result.escalated += 1
-            if recycle[i] and LeadStatus.POOL in ALLOWED.get(row.status, frozenset()):
+            if recycling and LeadStatus.POOL in ALLOWED.get(row.status, frozenset()):
                 notices.recycled(row, sla, times)
                 recycled.append(row)
-            elif recycle[i]:
+            elif recycling:
                 stale.append(row.id)
             else:
                 level_updates.append((row.id, int(level2[i]), int(due2[i])))
@@ -219,7 +220,7 @@ def _recycle(session: Session, rows: list[Any], *, now: datetime, rule_of: Any) 
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    table = Lead.__table__
+    table = cast(Table, Lead.__table__)
     session.execute(
         table.update()
         .where(one_of(dialect, table.c.id, [r.id for r in rows]))
@@ -257,7 +258,7 @@ def _clear(session: Session, lead_ids: list[int]) -> None:
     if not lead_ids:
         return
     dialect = session.get_bind().dialect.name
-    table = Lead.__table__
+    table = cast(Table, Lead.__table__)
     session.execute(
         table.update()
         .where(one_of(dialect, table.c.id, lead_ids))
