@@ -1,0 +1,129 @@
+"""`closeloop sla show|set|sweep|compliance`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.table import Table
+
+from closeloop.cli_support import DbOption, console, open_database
+from closeloop.db.engine import unit_of_work
+from closeloop.db.locks import begin_writing
+from closeloop.db.types import utcnow
+from closeloop.errors import Invalid
+from closeloop.leads.sla.compliance import sla_compliance
+from closeloop.leads.sla.rules import active_sla_rules, save_sla_rules
+from closeloop.leads.sla.tasks import run_sla_sweep
+
+app = typer.Typer(
+    help="Service levels: working calendar, promises, breaches.", no_args_is_help=True
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _moment(value: str | None, option: str) -> datetime | None:
+    """An ISO date or time; a time without an offset is UTC."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"{value!r} is not an ISO date or time", field=option) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@app.command("show")
+def show(as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Print the SLA rules in force and their version."""
+    engine = open_database(db)
+    with unit_of_work(engine) as session:
+        active = active_sla_rules(session)
+    body = active.rules.model_dump(mode="json")
+    if as_json:
+        typer.echo(json.dumps({"version": active.version, **body}, ensure_ascii=False, indent=2))
+        return
+    origin = "built-in default" if active.version == 0 else "saved"
+    console.print(f"SLA rules v{active.version} ({origin})", highlight=False)
+    console.print(yaml.safe_dump({"calendar": body["calendar"]}, allow_unicode=True), end="")
+    table = Table("team", "first contact (h)", "accept (d)", "follow up (d)",
+                  "escalate after (h)", "recycle after (h)")  # fmt: skip
+    for name in [None, *active.rules.teams]:
+        sla = active.rules.for_team(name)
+        table.add_row(name or "(default)", f"{sla.first_contact_hours:g}", str(sla.accept_days),
+                      str(sla.follow_up_days), f"{sla.escalate_after_hours:g}",
+                      f"{sla.recycle_after_hours:g}")  # fmt: skip
+    console.print(table)
+
+
+@app.command("set")
+def set_rules(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON file of SLA rules.")],
+    db: DbOption = None,
+) -> None:
+    """Validate a rules file whole and put it in force as the next version."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise Invalid(f"cannot read {file}: {error}", field="file") from None
+    engine = open_database(db)
+    with unit_of_work(engine) as session:
+        begin_writing(session)
+        saved = save_sla_rules(session, text=text, source=file.name)
+    console.print(f"SLA rules v{saved.version} in force", highlight=False)
+
+
+@app.command("sweep")
+def sweep_command(
+    now: Annotated[str | None, typer.Option(help="Sweep as of this ISO time.")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Notify, escalate and recycle every lead whose SLA step is due."""
+    engine = open_database(db)
+    counts = run_sla_sweep(engine, now=_moment(now, "now") or utcnow())
+    if as_json:
+        typer.echo(json.dumps(counts))
+        return
+    console.print(
+        f"notified {counts['notified']}, escalated {counts['escalated']}, "
+        f"recycled {counts['recycled']}, cleared {counts['cleared']}",
+        highlight=False,
+    )
+
+
+@app.command("compliance")
+def compliance_command(
+    since: Annotated[
+        str | None, typer.Option("--from", help="First day (default: 30 days ago).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="End, exclusive (default: now).")
+    ] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Share of assigned leads contacted within the first-contact SLA, per team."""
+    end = _moment(until, "to") or utcnow()
+    start = _moment(since, "from") or end - timedelta(days=30)
+    engine = open_database(db)
+    with unit_of_work(engine) as session:
+        report = sla_compliance(session, since=start, until=end, team=team)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    title = f"SLA compliance {start:%Y-%m-%d} – {end:%Y-%m-%d}"
+    table = Table("team", "SLA (h)", "assigned", "in time", "late", "missed", "pending",
+                  "compliance", title=title)  # fmt: skip
+    for row in [*report.teams, report.total]:
+        share = "–" if row.compliance is None else f"{row.compliance:.1%}"
+        hours = "" if row.first_contact_hours is None else f"{row.first_contact_hours:g}"
+        table.add_row(row.team or "(no team)", hours, str(row.assigned), str(row.in_time),
+                      str(row.late), str(row.missed), str(row.pending), share)  # fmt: skip
+    console.print(table)

@@ -1,0 +1,131 @@
+"""The SLA clock of a lead, started and stopped by the lead actions (assign, contact, accept …).
+
+A lead has at most one running clock: ``sla_kind`` (first_contact, accept, follow_up),
+``sla_due_at`` and ``sla_level`` (0 running, 1 rep notified, 2 manager escalated). All functions
+work in the caller's transaction and never commit; they read the SLA rules in force and the
+lead's team (``leads.team_id`` → ``teams.name`` → the rules' team entry, else the default).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import case, literal, select, update
+from sqlalchemy.orm import Session
+
+from closeloop.db.dialect import one_of
+from closeloop.db.types import UTCDateTime
+from closeloop.errors import NotFound
+from closeloop.leads.sla.rules import SlaRules, TeamSla, active_sla_rules
+from closeloop.models import Lead, Team
+
+
+class ClockKind(StrEnum):
+    FIRST_CONTACT = "first_contact"
+    ACCEPT = "accept"
+    FOLLOW_UP = "follow_up"
+
+
+_CLOCK_COLUMNS = ("sla_kind", "sla_due_at", "sla_level")
+
+
+def on_assigned(session: Session, *, lead_ids: list[int], at: datetime) -> None:
+    """Start the first-contact clocks of newly assigned leads: due ``first_contact_hours`` of
+    each lead's team after ``at``."""
+    if not lead_ids:
+        return
+    rules = active_sla_rules(session).rules
+    calendar = rules.working_calendar
+    due_by_team = {
+        team_id: calendar.add_working_hours(at, rules.for_team(name).first_contact_hours)
+        for team_id, name in _team_names(session, rules).items()
+    }
+    default_due = calendar.add_working_hours(at, rules.default.first_contact_hours)
+    # Typed literals: inside CASE the column's UTC type would not be applied to the values.
+    due = (
+        case(
+            {team_id: literal(moment, UTCDateTime()) for team_id, moment in due_by_team.items()},
+            value=Lead.__table__.c.team_id,
+            else_=literal(default_due, UTCDateTime()),
+        )
+        if due_by_team
+        else default_due
+    )
+    _update(
+        session,
+        lead_ids,
+        sla_kind=ClockKind.FIRST_CONTACT.value,
+        sla_due_at=due,
+        sla_level=0,
+    )
+
+
+def on_contacted(session: Session, *, lead_id: int, at: datetime) -> None:
+    """First contact made: the clock becomes accept-or-return (due ``accept_days`` after the
+    assignment) or, for a lead already accepted, follow-up (due ``follow_up_days`` after ``at``)."""
+    lead, sla, rules = _lead_and_sla(session, lead_id)
+    calendar = rules.working_calendar
+    if lead.sal_at is None:
+        lead.sla_kind = ClockKind.ACCEPT
+        lead.sla_due_at = calendar.add_working_days(lead.assigned_at or at, sla.accept_days)
+    else:
+        lead.sla_kind = ClockKind.FOLLOW_UP
+        lead.sla_due_at = calendar.add_working_days(at, sla.follow_up_days)
+    lead.sla_level = 0
+
+
+def on_accepted(session: Session, *, lead_id: int, at: datetime) -> None:
+    """The rep accepted the lead: the follow-up clock runs, due ``follow_up_days`` after ``at``."""
+    lead, sla, rules = _lead_and_sla(session, lead_id)
+    lead.sla_kind = ClockKind.FOLLOW_UP
+    lead.sla_due_at = rules.working_calendar.add_working_days(at, sla.follow_up_days)
+    lead.sla_level = 0
+
+
+def on_activity(session: Session, *, lead_id: int, at: datetime) -> None:
+    """An activity on the lead restarts a running follow-up clock (other clocks keep running)."""
+    lead, sla, rules = _lead_and_sla(session, lead_id)
+    if lead.sla_kind != ClockKind.FOLLOW_UP:
+        return
+    lead.sla_due_at = rules.working_calendar.add_working_days(at, sla.follow_up_days)
+    lead.sla_level = 0
+
+
+def stop(session: Session, *, lead_ids: list[int]) -> None:
+    """Clear the clocks of leads released, returned, recycled, disqualified or converted."""
+    if lead_ids:
+        _update(session, lead_ids, sla_kind=None, sla_due_at=None, sla_level=0)
+
+
+def _lead_and_sla(session: Session, lead_id: int) -> tuple[Lead, TeamSla, SlaRules]:
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"lead {lead_id} does not exist", field="lead_id")
+    rules = active_sla_rules(session).rules
+    team = (
+        session.scalar(select(Team.name).where(Team.id == lead.team_id)) if lead.team_id else None
+    )
+    return lead, rules.for_team(team), rules
+
+
+def _team_names(session: Session, rules: SlaRules) -> dict[int, str]:
+    """Ids of the teams the rules name (the others take the default)."""
+    if not rules.teams:
+        return {}
+    rows = session.execute(select(Team.id, Team.name).where(Team.name.in_(list(rules.teams))))
+    return {team_id: name for team_id, name in rows}
+
+
+def _update(session: Session, lead_ids: list[int], **values: object) -> None:
+    """One set-based UPDATE of the clock columns; loaded Lead objects are refreshed on access."""
+    dialect = session.get_bind().dialect.name
+    session.execute(
+        update(Lead.__table__)  # type: ignore[arg-type]
+        .where(one_of(dialect, Lead.__table__.c.id, lead_ids))
+        .values(**values)
+    )
+    wanted = set(lead_ids)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Lead) and obj.id in wanted:
+            session.expire(obj, list(_CLOCK_COLUMNS))
