@@ -181,15 +181,23 @@ class Scorer:
         active_rows, active_cols = np.nonzero(rounded)
         engaged: list[list[list[Any]]] = [[] for _ in range(n)]
         values = rounded[active_rows, active_cols].tolist()
-        for row, col, points in zip(active_rows.tolist(), active_cols.tolist(), values, strict=True):
+        for row, col, points in zip(
+            active_rows.tolist(), active_cols.tolist(), values, strict=True
+        ):
             engaged[row].append([kinds[col], int(points) if points.is_integer() else points])
         result = []
         band_list = band.tolist()
         for i, (ind, ip, sp, lv, sep, reg, rp) in enumerate(
             zip(
-                industry, industry_pts.tolist(), size_pts.tolist(), levels,
-                seniority_pts.tolist(), region, region_pts.tolist(), strict=True,
-            )  # fmt: skip
+                industry,
+                industry_pts.tolist(),
+                size_pts.tolist(),
+                levels,
+                seniority_pts.tolist(),
+                region,
+                region_pts.tolist(),
+                strict=True,
+            )
         ):
             items = engaged[i]
             if ip:

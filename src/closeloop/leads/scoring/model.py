@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from closeloop.errors import Invalid
 from closeloop.leads.scoring.compute import Scorer, SeniorityMatcher
+from closeloop.leads.scoring.linear import CompiledModel
 from closeloop.leads.scoring.reading import LeadRows, days_between, moment, read_leads
 from closeloop.leads.scoring.rules import ScoringRules, Seniority
 from closeloop.models import Lead, LeadStatus, ScoringModel
@@ -54,7 +55,7 @@ def new_pipeline() -> Pipeline:
     n_cat = len(CATEGORICAL)
     numeric = Pipeline(
         [
-            ("float", FunctionTransformer(_as_float)),
+            ("float", FunctionTransformer(_as_float, feature_names_out="one-to-one")),
             ("impute", SimpleImputer(strategy="median", add_indicator=True)),
             ("scale", StandardScaler()),
         ]
@@ -79,6 +80,19 @@ class TrainedModel:
     pipeline: Pipeline
     seniority: list[Seniority]
     _matcher: SeniorityMatcher | None = field(default=None, repr=False)
+    _compiled: CompiledModel | None = field(default=None, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"pipeline": self.pipeline, "seniority": self.seniority}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    @property
+    def compiled(self) -> CompiledModel:
+        if self._compiled is None:
+            self._compiled = CompiledModel(self.pipeline, len(CATEGORICAL), list(FEATURES))
+        return self._compiled
 
     def features(self, rows: LeadRows) -> npt.NDArray[np.object_]:
         if self._matcher is None:
@@ -86,41 +100,12 @@ class TrainedModel:
         return lead_features(rows, self._matcher)
 
     def predict(self, rows: LeadRows) -> FloatArray:
-        return np.asarray(self.pipeline.predict_proba(self.features(rows))[:, 1])
+        """Calibrated probabilities (the compiled form of ``pipeline.predict_proba``)."""
+        return self.compiled.predict(self.features(rows))
 
     def factors(self, rows: LeadRows, top: int = 5) -> list[list[list[Any]]]:
-        """Per lead, the features that moved its log-odds most: coefficient × value.
-
-        Exact for logistic regression: the log-odds are the intercept plus these terms (averaged
-        over the calibration folds' models; the calibration then maps log-odds to probability).
-        """
-        prepare = self.pipeline.named_steps["prepare"]
-        classify = self.pipeline.named_steps["classify"]
-        z = np.asarray(prepare.transform(self.features(rows)), dtype=np.float64)
-        coef = np.mean([c.estimator.coef_[0] for c in classify.calibrated_classifiers_], axis=0)
-        names = feature_names(prepare)
-        contributions = z * coef
-        result = []
-        for row in contributions:
-            order = np.argsort(-np.abs(row))[:top]
-            result.append([[names[j], round(float(row[j]), 3)] for j in order if row[j] != 0])
-        return result
-
-
-def feature_names(prepare: ColumnTransformer) -> list[str]:
-    """Readable names of the transformed columns: ``channel=referral``, ``touches_first_week``."""
-    encoder = prepare.named_transformers_["cat"]
-    names = []
-    infrequent = getattr(encoder, "infrequent_categories_", None) or [None] * len(CATEGORICAL)
-    for feature, categories, rare in zip(CATEGORICAL, encoder.categories_, infrequent, strict=True):
-        rare_set = set(rare.tolist()) if rare is not None else set()
-        names += [f"{feature}={c}" for c in categories if c not in rare_set]
-        if rare_set:
-            names.append(f"{feature}=(rare)")
-    imputer = prepare.named_transformers_["num"].named_steps["impute"]
-    names += list(NUMERIC)
-    names += [f"{NUMERIC[i]} missing" for i in imputer.indicator_.features_]
-    return names
+        """Per lead, the top terms of its log-odds (see ``CompiledModel.factors``)."""
+        return self.compiled.factors(self.features(rows), top)
 
 
 def lead_features(rows: LeadRows, matcher: SeniorityMatcher) -> npt.NDArray[np.object_]:
@@ -232,7 +217,9 @@ def train_model(
         model_auc=round(float(roc_auc_score(y[holdout], p)), 4),
         rule_auc=round(float(roc_auc_score(y[holdout], rule_score[holdout])), 4),
         brier=round(float(brier_score_loss(y[holdout], p)), 4),
-        base_rate_brier=round(float(brier_score_loss(y[holdout], np.full(len(p), y[train].mean()))), 4),
+        base_rate_brier=round(
+            float(brier_score_loss(y[holdout], np.full(len(p), y[train].mean()))), 4
+        ),
         deciles=decile_table(y[holdout], p),
     )
     final = TrainedModel(new_pipeline(), list(rules.seniority))
@@ -264,7 +251,11 @@ def _history(session: Session, now: datetime) -> tuple[LeadRows, FloatArray, npt
     leads = Lead.__table__
     epoch = moment(dialect, datetime(1970, 1, 1, tzinfo=UTC))
     outcome = session.execute(
-        select(leads.c.id, days_between(dialect, "leads.created_at", epoch), leads.c.sql_at.is_not(None))
+        select(
+            leads.c.id,
+            days_between(dialect, "leads.created_at", epoch),
+            leads.c.sql_at.is_not(None),
+        )
         .where(leads.c.status != LeadStatus.MERGED.value)
         .order_by(leads.c.id)
     ).all()
@@ -286,7 +277,9 @@ def _rule_score_at_first_week(rows: LeadRows, rules: ScoringRules) -> FloatArray
         region=c["region"],
         title=c["title"],
         touch_lead=rows.touch_lead[inside],
-        touch_kind=scorer.kind_codes([k for k, i in zip(rows.touch_kind, inside, strict=True) if i]),
+        touch_kind=scorer.kind_codes(
+            [k for k, i in zip(rows.touch_kind, inside, strict=True) if i]
+        ),
         touch_age_days=np.maximum(FIRST_WEEK_DAYS - rows.touch_offset_days[inside], 0),
     )
     return scores.total.astype(np.float64)

@@ -100,9 +100,9 @@ def read_leads(
         .order_by(leads.c.id)
     )
     rows = session.execute(statement).all()
-    columns = {name: list(values) for name, values in zip(LEAD_COLUMNS, zip(*rows), strict=False)}
-    if not rows:
-        columns = {name: [] for name in LEAD_COLUMNS}
+    columns: dict[str, list[Any]] = {name: [] for name in LEAD_COLUMNS}
+    if rows:
+        columns = dict(zip(LEAD_COLUMNS, map(list, zip(*rows, strict=True)), strict=False))
     channel = [row[-1] for row in rows]
     lead_ids = np.array(columns["id"], dtype=np.int64)
 

@@ -7,6 +7,7 @@ capped to 0..100. At or above ``mql_threshold`` the lead is sales-ready (MQL).
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -84,7 +85,7 @@ class ScoringRules(Strict):
     @classmethod
     def _bands_apart(cls, bands: list[SizeBand]) -> list[SizeBand]:
         ordered = sorted(bands, key=lambda band: band.min_employees)
-        for lower, upper in zip(ordered, ordered[1:], strict=False):
+        for lower, upper in pairwise(ordered):
             if lower.max_employees is None or lower.max_employees >= upper.min_employees:
                 raise ValueError(f"size bands {lower.label} and {upper.label} overlap")
         return ordered

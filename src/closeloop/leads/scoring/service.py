@@ -366,7 +366,9 @@ def _promote(
     session.execute(
         update(leads)
         .where(one_of(dialect, leads.c.id, ids))
-        .values(status=S.MQL.value, mql_at=func.coalesce(leads.c.mql_at, at_value), updated_at=at_value)
+        .values(
+            status=S.MQL.value, mql_at=func.coalesce(leads.c.mql_at, at_value), updated_at=at_value
+        )
     )
     threshold = rules.rules.mql_threshold
     position = dict(zip(rows.ids.tolist(), range(len(rows)), strict=True))
@@ -387,7 +389,14 @@ def _promote(
             }
         )
         payload = {"lead_id": lead_id, "from": from_status, "to": S.MQL.value, "reason": reason}
-        events.append({"topic": "lead.status_changed", "lead_id": lead_id, "payload": payload, "created_at": at})
+        events.append(
+            {
+                "topic": "lead.status_changed",
+                "lead_id": lead_id,
+                "payload": payload,
+                "created_at": at,
+            }
+        )
         events.append(
             {
                 "topic": "lead.mql",
