@@ -46,7 +46,7 @@ ALGORITHM = "logistic regression, sigmoid-calibrated (5-fold)"
 FloatArray = npt.NDArray[np.float64]
 
 
-def _as_float(values: Any) -> Any:
+def as_float(values: Any) -> Any:
     return np.asarray(values, dtype=np.float64)
 
 
@@ -55,7 +55,7 @@ def new_pipeline() -> Pipeline:
     n_cat = len(CATEGORICAL)
     numeric = Pipeline(
         [
-            ("float", FunctionTransformer(_as_float, feature_names_out="one-to-one")),
+            ("float", FunctionTransformer(as_float, feature_names_out="one-to-one")),
             ("impute", SimpleImputer(strategy="median", add_indicator=True)),
             ("scale", StandardScaler()),
         ]
