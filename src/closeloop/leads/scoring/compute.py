@@ -130,7 +130,8 @@ class Scorer:
         seniority_pts = np.fromiter((lv.points if lv else 0 for lv in levels), np.int64, n)
         size = np.array([np.nan if s is None else s for s in company_size], dtype=np.float64)
         band = self._band_of(size)
-        size_pts = np.where(band >= 0, self._band_points[np.maximum(band, 0)], 0)
+        points = np.append(self._band_points, 0)  # band -1 (none) reads the appended 0
+        size_pts = points[band]
         fit = industry_pts + size_pts + seniority_pts + region_pts
 
         per_kind = np.zeros((n, len(self.kinds)), dtype=np.float64)
