@@ -63,7 +63,9 @@ def test_crossing_the_threshold_makes_the_lead_mql(session: Session) -> None:
     assert sorted(topics) == ["lead.mql", "lead.status_changed"]
     [decision] = decisions(session, lead.id)
     assert (decision.kind, decision.rule_version, decision.rule) == (
-        "scored", version, f"scoring v{version}"
+        "scored",
+        version,
+        f"scoring v{version}",
     )
     assert decision.detail == {"score": 65, "previous": None, "fit": 65, "engagement": 0,
                                "mql": True}  # fmt: skip

@@ -15,8 +15,6 @@ from closeloop.cli_support import DbOption, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.errors import Invalid
-from closeloop.leads.scoring.from_file import score_file, train_from_file
-from closeloop.leads.scoring.model import train_model
 from closeloop.leads.scoring.rules import KIND, ScoringRules
 from closeloop.leads.scoring.service import current_rules, score_leads
 from closeloop.rules.store import save_rules
@@ -78,6 +76,8 @@ def train(
         return
     if label or score or out:
         raise Invalid("--label, --score and --out go with --from-file", field="from_file")
+    from closeloop.leads.scoring.model import train_model
+
     with unit_of_work(open_database(db)) as session:
         rules = current_rules(session).rules
         report = train_model(session, rules=rules, now=datetime.now(UTC))
@@ -110,6 +110,8 @@ def train(
 def _train_from_file(
     path: Path, label: str | None, score: Path | None, out: Path | None, as_json: bool
 ) -> None:
+    from closeloop.leads.scoring.from_file import score_file, train_from_file
+
     if not label:
         raise Invalid("--from-file needs --label COLUMN", field="label")
     model = train_from_file(path, label=label)

@@ -9,11 +9,13 @@ calibration. ``tests/leads/scoring/test_model.py`` checks it against ``predict_p
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -13,18 +13,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
 import numpy.typing as npt
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,6 +27,9 @@ from closeloop.leads.scoring.linear import CompiledModel
 from closeloop.leads.scoring.reading import LeadRows, days_between, moment, read_leads
 from closeloop.leads.scoring.rules import ScoringRules, Seniority
 from closeloop.models import Lead, LeadStatus, ScoringModel
+
+if TYPE_CHECKING:  # scikit-learn takes a second or two to import: only when training
+    from sklearn.pipeline import Pipeline
 
 CATEGORICAL = ("channel", "industry", "region", "seniority", "first_touch")
 NUMERIC = ("log_company_size", "touches_first_week")
@@ -52,6 +48,13 @@ def as_float(values: Any) -> Any:
 
 def new_pipeline() -> Pipeline:
     """One-hot categories + imputed, scaled numbers → calibrated logistic regression."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
     n_cat = len(CATEGORICAL)
     numeric = Pipeline(
         [
@@ -185,6 +188,8 @@ def train_model(
     session: Session, *, rules: ScoringRules, now: datetime | None = None
 ) -> TrainingReport:
     """Fit on older leads, evaluate on the newest 20 % next to the rule score; store the model."""
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
     now = now or datetime.now(UTC)
     rows, created, converted = _history(session, now)
     mature = created <= created.max(initial=0) - MATURITY_DAYS if len(created) else created > 0
