@@ -6,6 +6,7 @@ HTTP capture and the bulk job can never disagree.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -47,7 +48,11 @@ class BatchScores:
     fit: IntArray
     engagement: IntArray
     total: IntArray
-    factors: list[list[list[Any]]]
+    factors_json: list[str]  # each lead's factors, as stored in ``leads.score_factors``
+
+    @property
+    def factors(self) -> list[list[list[Any]]]:
+        return [json.loads(text) for text in self.factors_json]
 
 
 class SeniorityMatcher:
@@ -153,7 +158,7 @@ class Scorer:
             n, industry_keys, industry_pts, size_pts, band, levels, seniority_pts, region,
             region_pts, per_kind * scale[:, None],
         )  # fmt: skip
-        return BatchScores(fit=fit, engagement=engagement, total=total, factors=factors)
+        return BatchScores(fit=fit, engagement=engagement, total=total, factors_json=factors)
 
     def _band_of(self, size: FloatArray) -> IntArray:
         if not len(self._band_low):
@@ -176,43 +181,46 @@ class Scorer:
         region: Sequence[str | None],
         region_pts: IntArray,
         per_kind: FloatArray,
-    ) -> list[list[list[Any]]]:
-        kinds = [f"engagement: {k}" for k in self.kinds]
-        rounded = np.round(per_kind, 1)
-        active_rows, active_cols = np.nonzero(rounded)
-        engaged: list[list[list[Any]]] = [[] for _ in range(n)]
-        values = rounded[active_rows, active_cols].tolist()
-        for row, col, points in zip(
-            active_rows.tolist(), active_cols.tolist(), values, strict=True
-        ):
-            engaged[row].append([kinds[col], int(points) if points.is_integer() else points])
-        result = []
-        band_list = band.tolist()
-        for i, (ind, ip, sp, lv, sep, reg, rp) in enumerate(
-            zip(
-                industry,
-                industry_pts.tolist(),
-                size_pts.tolist(),
-                levels,
-                seniority_pts.tolist(),
-                region,
-                region_pts.tolist(),
-                strict=True,
-            )
-        ):
-            items = engaged[i]
-            if ip:
-                items.append([f"industry: {ind}", ip])
-            if sp:
-                items.append([self._band_labels[band_list[i]], sp])
-            if sep:
-                items.append([f"title: {lv.level}", sep])  # type: ignore[union-attr]
-            if rp:
-                items.append([f"region: {reg}", rp])
-            if len(items) > 1:
-                items.sort(key=lambda item: (-abs(item[1]), item[0]))
-            result.append(items[:MAX_FACTORS])
-        return result
+    ) -> list[str]:
+        """Each lead's top factors as JSON text (written as is; ``Score`` parses it).
+
+        Ranked by |points| with numpy; ties keep the column order: industry, size, title,
+        region, then touch kinds as the rules list them.
+        """
+        points = np.column_stack(
+            [industry_pts, size_pts, seniority_pts, region_pts, np.round(per_kind, 1)]
+        ).astype(np.float64)
+        width = min(MAX_FACTORS, points.shape[1])
+        order = np.argsort(-np.abs(points), axis=1, kind="stable")[:, :width]
+        values = np.take_along_axis(points, order, axis=1)
+        quote = _json_text
+        # Labels and entries are built column-wise over object arrays (numpy loops in C), so
+        # the only per-lead Python is one join.
+        labels = np.empty(points.shape, dtype=object)
+        labels[:, 0] = [quote(f"industry: {i}") for i in industry]
+        band_labels = np.array([quote(label) for label in self._band_labels] + [""], dtype=object)
+        labels[:, 1] = band_labels[band]
+        labels[:, 2] = [quote(f"title: {lv.level}") if lv else "" for lv in levels]
+        labels[:, 3] = [quote(f"region: {r}") for r in region]
+        for k, kind in enumerate(self.kinds):
+            labels[:, 4 + k] = quote(f"engagement: {kind}")
+        top_labels = np.take_along_axis(labels, order, axis=1)
+        numbers = np.char.mod("%g", values).astype(object)
+        entries = "[" + top_labels + "," + numbers + "]"
+        entries[values == 0] = ""
+        return ["[" + ",".join(filter(None, row)) + "]" for row in entries.tolist()]
+
+
+_quoted: dict[str, str] = {}
+
+
+def _json_text(label: str) -> str:
+    found = _quoted.get(label)
+    if found is None:
+        found = json.dumps(label, ensure_ascii=False)
+        if len(_quoted) < 10_000:
+            _quoted[label] = found
+    return found
 
 
 def score_one(rules: ScoringRules | Scorer, facts: LeadFacts) -> Score:

@@ -6,15 +6,15 @@ a ``scored`` decision when its score changed; an MQL transition when it crosses 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Column,
     Float,
@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     Table,
+    Text,
     bindparam,
     func,
     select,
@@ -31,16 +32,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from closeloop.db.bulk import insert_rows
-from closeloop.db.dialect import one_of
+from closeloop.db.dialect import bulk_insert, one_of
 from closeloop.db.types import UTCDateTime
 from closeloop.errors import NotFound
 from closeloop.jobs.outbox import emit_many
-from closeloop.leads.decisions import DecisionKind, record_decisions
+from closeloop.leads.decisions import DecisionKind
 from closeloop.leads.scoring.compute import BatchScores, Scorer
 from closeloop.leads.scoring.model import ActiveModel, active_model
 from closeloop.leads.scoring.reading import LeadRows, open_lead_ids, read_leads
 from closeloop.leads.scoring.rules import DEFAULT, KIND, ScoringRules
-from closeloop.models import Lead, LeadStatus, LeadStatusChange
+from closeloop.models import Lead, LeadDecision, LeadStatus, LeadStatusChange
 from closeloop.rules.store import ActiveRules, active_rules
 
 S = LeadStatus
@@ -57,7 +58,7 @@ _updates = Table(
     Column("fit_score", SmallInteger),
     Column("engagement_score", SmallInteger),
     Column("score_version", Integer),
-    Column("score_factors", JSON),
+    Column("score_factors", Text),  # JSON text made by compute.py
     Column("predicted_conversion", Float),
     Column("model_version", Integer),
     prefixes=["TEMPORARY"],
@@ -229,33 +230,46 @@ def _apply(
     run.mql += len(mql_ids)
     run.mql_lead_ids.extend(mql_ids)
     decided = np.flatnonzero(score_changed | np.isin(rows.ids, mql_ids))
-    mql_set = set(mql_ids)
-    rule = f"scoring v{version}"
-    decisions = []
-    for i in decided.tolist():
-        lead_id = int(rows.ids[i])
-        detail: dict[str, Any] = {
-            "score": int(scores.total[i]),
-            "previous": None if unscored[i] else int(old_score[i]),
-            "fit": int(scores.fit[i]),
-            "engagement": int(scores.engagement[i]),
-        }
-        if lead_id in mql_set:
-            detail["mql"] = True
-        decisions.append(
-            {
-                "lead_id": lead_id,
-                "kind": DecisionKind.SCORED.value,
-                "decided_at": at,
-                "actor_id": None,
-                "rule": rule,
-                "rule_version": version,
-                "detail": detail,
-            }
-        )
-    record_decisions(session, decisions)
-    run.decisions += len(decisions)
+    _record_scored(session, rows, scores, decided, old_score, unscored, set(mql_ids), version, at)
+    run.decisions += len(decided)
     return changed
+
+
+def _record_scored(
+    session: Session,
+    rows: LeadRows,
+    scores: BatchScores,
+    decided: np.ndarray[Any, Any],
+    old_score: np.ndarray[Any, Any],
+    unscored: np.ndarray[Any, Any],
+    mql: set[int],
+    version: int,
+    at: datetime,
+) -> None:
+    """The ``scored`` decisions, bulk: the detail JSON is formatted here, not per row by
+    json.dumps (the same keys as ``record_decision``)."""
+    if not len(decided):
+        return
+    connection = session.connection()
+    stamp = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if connection.dialect.name == "postgresql":
+        stamp += "+00"
+    rule = f"scoring v{version}"
+    ids, total = rows.ids.tolist(), scores.total.tolist()
+    fit, engagement = scores.fit.tolist(), scores.engagement.tolist()
+    old, none = old_score.tolist(), unscored.tolist()
+    kind = DecisionKind.SCORED.value
+    data = []
+    for i in decided.tolist():
+        previous = "null" if none[i] else old[i]
+        extra = ', "mql": true' if ids[i] in mql else ""
+        detail = (
+            f'{{"score": {total[i]}, "previous": {previous}, "fit": {fit[i]}, '
+            f'"engagement": {engagement[i]}{extra}}}'
+        )
+        data.append((ids[i], kind, stamp, None, rule, version, detail))
+    columns = ["lead_id", "kind", "decided_at", "actor_id", "rule", "rule_version", "detail"]
+    bulk_insert(connection, LeadDecision.__table__, columns, data)  # type: ignore[arg-type]
 
 
 def _write_scores(
@@ -296,7 +310,7 @@ def _write_scores(
                     "fit_score": fit[i],
                     "engagement_score": engagement[i],
                     "score_version": version,
-                    "score_factors": scores.factors[i],
+                    "score_factors": json.loads(scores.factors_json[i]),
                     "predicted_conversion": probability[i],
                     "model_version": model_version,
                     "at": at,
@@ -306,6 +320,7 @@ def _write_scores(
         )
         return
     connection = session.connection()
+    dialect = connection.dialect.name
     _updates.create(connection)
     insert_rows(
         session,
@@ -317,18 +332,19 @@ def _write_scores(
                 "fit_score": fit[i],
                 "engagement_score": engagement[i],
                 "score_version": version,
-                "score_factors": scores.factors[i],
+                "score_factors": scores.factors_json[i],
                 "predicted_conversion": probability[i],
                 "model_version": model_version,
             }
             for i in index.tolist()
         ],
     )
+    factors = "CAST(u.score_factors AS json)" if dialect == "postgresql" else "u.score_factors"
     session.execute(
         text(
             "UPDATE leads SET score = u.score, fit_score = u.fit_score, "
             "engagement_score = u.engagement_score, score_version = u.score_version, "
-            "score_factors = u.score_factors, predicted_conversion = u.predicted_conversion, "
+            f"score_factors = {factors}, predicted_conversion = u.predicted_conversion, "
             "model_version = u.model_version, scored_at = :at, updated_at = :at "
             "FROM scoring_updates AS u WHERE leads.id = u.id"
         ).bindparams(bindparam("at", type_=UTCDateTime())),
