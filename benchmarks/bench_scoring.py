@@ -95,7 +95,9 @@ def main() -> None:
         RESULTS.mkdir(exist_ok=True)
         url = fresh_sqlite(RESULTS / "bench-scoring.db")
         result = run(url, args.leads, args.profile)
-        write_result("scoring_sqlite", {"benchmark": "batch scoring", "backend": "sqlite", **result})
+        write_result(
+            "scoring_sqlite", {"benchmark": "batch scoring", "backend": "sqlite", **result}
+        )
     if args.db in ("postgresql", "both"):
         url = fresh_postgres("closeloop_bench_scoring")
         result = run(url, args.leads, args.profile)

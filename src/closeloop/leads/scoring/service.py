@@ -287,7 +287,7 @@ def _write_scores(
     fit, engagement = scores.fit.tolist(), scores.engagement.tolist()
     if len(index) <= 50:  # one lead over HTTP: a plain UPDATE beats a temporary table
         statement = (
-            update(Lead.__table__)
+            update(Lead.__table__)  # type: ignore[arg-type]
             .where(Lead.__table__.c.id == bindparam("lead_id"))
             .values(
                 score=bindparam("score"),
@@ -339,6 +339,8 @@ def _write_scores(
             for i in index.tolist()
         ],
     )
+    if dialect == "postgresql":  # a temporary table has no statistics until analyzed
+        session.execute(text("ANALYZE scoring_updates"))
     factors = "CAST(u.score_factors AS json)" if dialect == "postgresql" else "u.score_factors"
     session.execute(
         text(
@@ -380,7 +382,7 @@ def _promote(
     ids = [row.id for row in current]
     at_value = bindparam("at", at, type_=UTCDateTime())
     session.execute(
-        update(leads)
+        update(leads)  # type: ignore[arg-type]
         .where(one_of(dialect, leads.c.id, ids))
         .values(
             status=S.MQL.value, mql_at=func.coalesce(leads.c.mql_at, at_value), updated_at=at_value
