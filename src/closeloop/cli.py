@@ -15,6 +15,7 @@ from closeloop.demo.cli import demo
 from closeloop.errors import ClosedLoopError
 from closeloop.leads.cli import apikey_app, import_app, leads_app
 from closeloop.leads.matching.cli import dedup
+from closeloop.leads.scoring.cli import app as scoring_app
 from closeloop.leads.sla.cli import app as sla_app
 from closeloop.web.cli import serve
 
@@ -59,6 +60,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
 app.add_typer(leads_app, name="leads")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(scoring_app, name="scoring")
 app.add_typer(sla_app, name="sla")
 app.command()(serve)
 app.command()(dedup)

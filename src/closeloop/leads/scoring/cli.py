@@ -1,0 +1,164 @@
+"""`closeloop scoring …`: the rules in force, changing them, training the model, batch scoring."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from closeloop.cli_support import DbOption, console, open_database
+from closeloop.db.engine import unit_of_work
+from closeloop.db.locks import begin_writing
+from closeloop.errors import Invalid
+from closeloop.leads.scoring.rules import KIND, ScoringRules
+from closeloop.leads.scoring.service import current_rules, score_leads
+from closeloop.rules.store import save_rules
+
+app = typer.Typer(
+    help="Lead scoring: rules, the predictive model, batch scoring.", no_args_is_help=True
+)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("show")
+def show(as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Print the scoring rules in force and their version (0 = the built-in default)."""
+    with unit_of_work(open_database(db)) as session:
+        active = current_rules(session)
+    body = active.rules.model_dump(mode="json")
+    if as_json:
+        print(json.dumps({"version": active.version, "rules": body}, ensure_ascii=False))
+        return
+    console.print(f"# scoring rules v{active.version}", highlight=False)
+    print(yaml.safe_dump(body, allow_unicode=True, sort_keys=False), end="")
+
+
+@app.command("set")
+def set_rules(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON rules file (see `scoring show`).")],
+    db: DbOption = None,
+) -> None:
+    """Validate FILE whole and put it in force as the next version; an invalid file changes
+    nothing."""
+    if not file.is_file():
+        raise Invalid(f"no such file: {file}", field="file")
+    text = file.read_text(encoding="utf-8")
+    with unit_of_work(open_database(db)) as session:
+        saved = save_rules(session, kind=KIND, text=text, schema=ScoringRules, source=file.name)
+    console.print(f"scoring rules v{saved.version} in force (MQL at {saved.rules.mql_threshold})")
+
+
+@app.command("train")
+def train(
+    from_file: Annotated[
+        Path | None, typer.Option("--from-file", help="Train on this CSV/XLSX instead.")
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option(help="With --from-file: the 0/1, true/false, yes/no column.")
+    ] = None,
+    score: Annotated[
+        Path | None, typer.Option("--score", help="With --from-file: a file to score.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where --score writes (default scored.csv).")
+    ] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Train the conversion model on the database's history (or a file) and report it."""
+    if from_file is not None:
+        _train_from_file(from_file, label, score, out, as_json)
+        return
+    if label or score or out:
+        raise Invalid("--label, --score and --out go with --from-file", field="from_file")
+    from closeloop.leads.scoring.model import train_model
+
+    with unit_of_work(open_database(db)) as session:
+        rules = current_rules(session).rules
+        report = train_model(session, rules=rules, now=datetime.now(UTC))
+    result = report.as_dict()
+    if as_json:
+        print(json.dumps(result))
+        return
+    console.print(
+        f"model v{report.version} stored: trained on {report.train_rows:,} leads, "
+        f"evaluated on the newest {report.holdout_rows:,} (from {report.holdout_from}, "
+        f"{report.holdout_positives:,} converted)"
+    )
+    console.print(
+        f"ROC AUC on the time holdout: model {report.model_auc:.3f}, "
+        f"rule score {report.rule_auc:.3f}"
+    )
+    console.print(
+        f"Brier score {report.brier:.4f} (always guessing the base rate: "
+        f"{report.base_rate_brier:.4f})"
+    )
+    table = Table("decile", "leads", "predicted", "observed", title="Calibration")
+    for row in report.deciles:
+        table.add_row(
+            str(row["decile"]), f"{row['leads']:,}", f"{row['predicted']:.1%}",
+            f"{row['observed']:.1%}",
+        )  # fmt: skip
+    console.print(table)
+
+
+def _train_from_file(
+    path: Path, label: str | None, score: Path | None, out: Path | None, as_json: bool
+) -> None:
+    from closeloop.leads.scoring.from_file import score_file, train_from_file
+
+    if not label:
+        raise Invalid("--from-file needs --label COLUMN", field="label")
+    model = train_from_file(path, label=label)
+    report: dict[str, Any] = dict(model.report)
+    if score is not None:
+        target = out or Path("scored.csv")
+        report["scored_rows"] = score_file(model, score, target)
+        report["scored_file"] = str(target)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    console.print(
+        f"{report['rows']:,} rows, {report['positives']:,} positive; numeric: "
+        f"{', '.join(report['numeric_columns']) or '-'}; categorical: "
+        f"{', '.join(report['categorical_columns']) or '-'}",
+        highlight=False,
+    )
+    for column, why in report["ignored_columns"].items():
+        console.print(f"ignored {column}: {why}", highlight=False)
+    table = Table("", "ROC AUC", "PR AUC", "top-decile lift")
+    table.add_row(
+        f"{report['cv_folds']}-fold cross-validation (mean)",
+        f"{report['roc_auc']:.3f}", f"{report['pr_auc']:.3f}", f"{report['top_decile_lift']:.2f}",
+    )  # fmt: skip
+    holdout = report["holdout"]
+    table.add_row(
+        "stratified 25 % holdout",
+        f"{holdout['roc_auc']:.3f}", f"{holdout['pr_auc']:.3f}",
+        f"{holdout['top_decile_lift']:.2f}",
+    )  # fmt: skip
+    console.print(table)
+    if score is not None:
+        console.print(f"scored {report['scored_rows']:,} rows into {report['scored_file']}")
+
+
+@app.command("run")
+def run(as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Score every open lead now (set-based); leads crossing the threshold become MQL."""
+    with unit_of_work(open_database(db)) as session:
+        begin_writing(session)
+        result = score_leads(session, at=datetime.now(UTC))
+    if as_json:
+        print(json.dumps(result.as_dict()))
+        return
+    console.print(
+        f"scored {result.considered:,} open leads in {result.seconds:.2f} s "
+        f"({result.leads_per_second:,.0f} leads/s): {result.changed:,} changed, "
+        f"{result.mql:,} became MQL (rules v{result.rules_version}, "
+        f"model {'v' + str(result.model_version) if result.model_version else 'none'})"
+    )
