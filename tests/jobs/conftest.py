@@ -254,3 +254,21 @@ def mailbox() -> Iterator[Mailbox]:
     controller.start()
     yield box
     controller.stop()
+
+
+# ---- the console script -----------------------------------------------------------------------
+
+
+def closeloop_env(redis_url: str, queue_prefix: str, **settings: Any) -> dict[str, str]:
+    """The environment of a `closeloop` subprocess: no inherited CLOSELOOP_*, fast settings."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLOSELOOP_")}
+    values = {
+        "redis_url": redis_url,
+        "queue_prefix": queue_prefix,
+        "delivery_backoff_min_seconds": 0.05,
+        "delivery_backoff_max_seconds": 0.2,
+        "schedule_dispatch_seconds": 0.2,
+        **settings,
+    }
+    environment.update({f"CLOSELOOP_{k.upper()}": str(v) for k, v in values.items()})
+    return environment
