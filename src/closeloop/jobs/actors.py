@@ -44,9 +44,9 @@ class JobSystem:
         self.broker = broker
         self.schedule = schedule if schedule is not None else default_schedule(settings)
         self._tasks = {task.name: task for task in self.schedule}
-        self._http: httpx.Client = http_client(settings.webhook_timeout_seconds)
+        self._http: httpx.Client | None = None  # made on first use (an SSL context is slow)
         send_seconds = settings.webhook_timeout_seconds + settings.smtp_timeout_seconds
-        self.deliver_actor: dramatiq.Actor[[int], str] = dramatiq.Actor(
+        self.deliver_actor: dramatiq.Actor[[int], None] = dramatiq.Actor(
             self._deliver,
             broker=broker,
             actor_name="closeloop.deliver",
@@ -59,7 +59,7 @@ class JobSystem:
                 "time_limit": int((send_seconds + 30) * 1000),
             },
         )
-        self.dispatch_actor: dramatiq.Actor[[int], dict[str, Any]] = dramatiq.Actor(
+        self.dispatch_actor: dramatiq.Actor[[int], None] = dramatiq.Actor(
             self._dispatch,
             broker=broker,
             actor_name="closeloop.dispatch",
@@ -67,7 +67,7 @@ class JobSystem:
             priority=0,
             options={"max_retries": 0, "time_limit": MINUTE_MS},
         )
-        self.periodic_actor: dramatiq.Actor[[str, int], dict[str, Any]] = dramatiq.Actor(
+        self.periodic_actor: dramatiq.Actor[[str, int], None] = dramatiq.Actor(
             self._periodic,
             broker=broker,
             actor_name="closeloop.periodic",
@@ -93,21 +93,35 @@ class JobSystem:
 
     # ---- the actors' bodies -----------------------------------------------------------------
 
-    def _dispatch(self, slot: int) -> dict[str, Any]:
-        return run_dispatch(
+    # Actors return None: Dramatiq keeps no results here (no Results middleware); they log.
+
+    def _dispatch(self, slot: int) -> None:
+        result = run_dispatch(
             self.engine,
             now=utcnow(),
             enqueue=self.enqueue_deliveries,
             batch_size=self.settings.dispatch_batch_size,
         )
+        if result["events"]:
+            log.info("%s: %s", DISPATCH, result)
 
-    def _periodic(self, name: str, slot: int) -> dict[str, Any]:
+    def _periodic(self, name: str, slot: int) -> None:
+        result = self.run_task(name, slot)
+        log.info("%s: %s", name, result)
+
+    def run_task(self, name: str, slot: int) -> dict[str, Any]:
+        """Run one periodic task of this worker's schedule now; its result."""
         task = self._tasks.get(name)
         if task is None:
             log.warning("periodic task %s is not in this worker's schedule; skipped", name)
             return {"skipped": "unknown task"}
         if task.target == DISPATCH:
-            return self._dispatch(slot)
+            return run_dispatch(
+                self.engine,
+                now=utcnow(),
+                enqueue=self.enqueue_deliveries,
+                batch_size=self.settings.dispatch_batch_size,
+            )
         if task.target == REDRIVE:
             # Never redrive a delivery that is only waiting out its retry backoff.
             older = max(
@@ -125,10 +139,9 @@ class JobSystem:
             return {"skipped": "not installed"}
         started = time.monotonic()
         result = function(self.engine, now=utcnow())
-        log.info("%s: %s in %.2f s", name, result, time.monotonic() - started)
-        return result
+        return {**(result or {}), "seconds": round(time.monotonic() - started, 3)}
 
-    def _deliver(self, delivery_id: int) -> str:
+    def _deliver(self, delivery_id: int) -> None:
         outcome = deliver(
             self.engine,
             delivery_id=delivery_id,
@@ -139,12 +152,14 @@ class JobSystem:
         if outcome is Outcome.RETRY:
             # The failed attempt is committed; Retries re-enqueues with exponential backoff.
             raise dramatiq.Retry(f"delivery {delivery_id} failed; will retry")
-        return outcome.value
+        log.debug("delivery %s: %s", delivery_id, outcome.value)
 
     def send(self, found: Claim) -> None:
         """Send one claimed delivery over its channel; raise ``DeliveryFailed`` on failure."""
         if found.channel == WEBHOOK:
             assert found.url is not None and found.secret is not None
+            if self._http is None:
+                self._http = http_client(self.settings.webhook_timeout_seconds)
             post_webhook(
                 self._http,
                 url=found.url,
@@ -168,4 +183,5 @@ class JobSystem:
 
     def close(self) -> None:
         """Release the HTTP connections."""
-        self._http.close()
+        if self._http is not None:
+            self._http.close()

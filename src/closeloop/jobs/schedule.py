@@ -23,6 +23,14 @@ from typing import Any, Protocol
 from closeloop.config import Settings
 
 log = logging.getLogger(__name__)
+_reported: set[str] = set()  # targets already reported missing: once per process is enough
+
+
+def _report_missing(target: str, reason: str) -> None:
+    if target not in _reported:
+        _reported.add(target)
+        log.warning("periodic task %s skipped: %s", target, reason)
+
 
 DISPATCH = "outbox.dispatch"
 REDRIVE = "outbox.redrive"
@@ -65,13 +73,11 @@ def resolve(target: str) -> Callable[..., dict[str, Any]] | None:
         # a missing import inside an existing module is a bug and is raised.
         if error.name is None or not module_name.startswith(error.name):
             raise
-        log.warning("periodic task %s skipped: module %s is not installed", target, error.name)
+        _report_missing(target, f"module {error.name} is not installed")
         return None
     function = getattr(module, attribute, None)
     if not callable(function):
-        log.warning(
-            "periodic task %s skipped: %s has no function %s", target, module_name, attribute
-        )
+        _report_missing(target, f"{module_name} has no function {attribute}")
         return None
     return function  # type: ignore[no-any-return]
 
