@@ -39,7 +39,7 @@ def make_broker(settings: Settings, kind: BrokerKind = "redis") -> Broker:
     ]
     if kind == "memory":
         return StubBroker(middleware=middleware)
-    return RedisBroker(
+    return RedisBroker(  # type: ignore[no-untyped-call]
         url=settings.redis_url,
         namespace=settings.queue_prefix,
         middleware=middleware,

@@ -155,7 +155,7 @@ def webhook_list(
 
     engine = open_database(db)
     with unit_of_work(engine) as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"id": r.id, "url": r.url, "topics": r.topics, "active": r.is_active}
             for r in list_subscriptions(session)
         ]

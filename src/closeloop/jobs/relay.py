@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from closeloop.db.dialect import one_of
@@ -126,8 +126,7 @@ def dispatch_outbox(session: Session, *, now: datetime, limit: int) -> Dispatche
     )
     if not rows:
         return Dispatched(len(claimed), [])
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(EventDelivery).on_conflict_do_nothing(), rows)
+    _insert_deliveries(session, rows, now)
     # Ids of every pending delivery of these events, also any a crashed relay had written.
     ids = session.scalars(
         select(EventDelivery.id)
@@ -138,6 +137,30 @@ def dispatch_outbox(session: Session, *, now: datetime, limit: int) -> Dispatche
         .order_by(EventDelivery.id)
     )
     return Dispatched(len(claimed), list(ids))
+
+
+def _insert_deliveries(session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
+    """Insert pending deliveries, skipping any that exist (the unique event/channel/target)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement with a column array each: several times faster than executemany.
+        session.execute(
+            text(
+                "INSERT INTO event_deliveries "
+                "(event_id, channel, target, status, attempts, created_at, updated_at) "
+                "SELECT e, c, t, :status, 0, :now, :now FROM unnest("
+                "CAST(:events AS int[]), CAST(:channels AS text[]), CAST(:targets AS text[])"
+                ") AS u(e, c, t) ON CONFLICT DO NOTHING"
+            ),
+            {
+                "status": PENDING,
+                "now": now,
+                "events": [row["event_id"] for row in rows],
+                "channels": [row["channel"] for row in rows],
+                "targets": [row["target"] for row in rows],
+            },
+        )
+    else:
+        session.execute(sqlite.insert(EventDelivery).on_conflict_do_nothing(), rows)
 
 
 def redrive(
