@@ -201,3 +201,23 @@ def test_a_removed_subscription_makes_its_delivery_dead_at_once(engine: Engine) 
 
     assert outcome is Outcome.DEAD
     assert "was removed" in (deliveries(engine)[0].last_error or "")
+
+
+def test_an_unexpected_error_while_sending_is_a_counted_failure(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        add_subscription(session, url="http://127.0.0.1:9/x", topics=["*"], secret=SECRET)
+        emit(session, "lead.mql", {"lead_id": 1})
+    with unit_of_work(engine) as session:
+        begin_writing(session)
+        (delivery_id,) = dispatch_outbox(session, now=utcnow(), limit=10).delivery_ids
+
+    def broken(claim: Claim) -> None:
+        raise KeyError("no such thing")
+
+    outcome = deliver(
+        engine, delivery_id=delivery_id, send=broken, max_attempts=3, lease=timedelta(minutes=2)
+    )
+
+    assert outcome is Outcome.RETRY
+    (row,) = deliveries(engine)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "KeyError: 'no such thing'")

@@ -18,6 +18,7 @@ its database) after the receiver accepted it and before the outcome was committe
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,8 @@ from closeloop.db.types import utcnow
 from closeloop.jobs.relay import DEAD, DELIVERED, EMAIL, PENDING, SENDING, WEBHOOK
 from closeloop.jobs.webhooks import DeliveryFailed
 from closeloop.models import EventDelivery, OutboxEvent, WebhookSubscription
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(enum.StrEnum):
@@ -132,6 +135,9 @@ def attempt(found: Claim, send: Sender) -> str | None:
         send(found)
     except DeliveryFailed as error:
         return str(error) or "failed"
+    except Exception as error:  # e.g. a URL httpx cannot parse: still a counted, failed attempt
+        log.exception("delivery %s: unexpected error", found.delivery_id)
+        return f"{type(error).__name__}: {error}"
     return None
 
 

@@ -131,7 +131,7 @@ def dispatch_outbox(session: Session, *, now: datetime, limit: int) -> Dispatche
     ids = session.scalars(
         select(EventDelivery.id)
         .where(
-            one_of(dialect, EventDelivery.event_id, sorted(e.id for e in claimed)),
+            one_of(dialect, EventDelivery.__table__.c.event_id, sorted(e.id for e in claimed)),
             EventDelivery.status == PENDING,
         )
         .order_by(EventDelivery.id)
@@ -195,7 +195,7 @@ def outbox_counts(session: Session) -> dict[str, int]:
     undispatched = session.scalar(
         text("SELECT count(*) FROM outbox_events WHERE dispatched_at IS NULL")
     )
-    by_status = dict(
+    by_status: dict[str, int] = dict(
         session.execute(text("SELECT status, count(*) FROM event_deliveries GROUP BY status")).all()
     )
     return {
