@@ -34,6 +34,10 @@ from closeloop.db.migrate import upgrade
 from closeloop.errors import DatabaseUnavailable
 
 PG_URL_VARIABLE = "CLOSELOOP_TEST_DATABASE_URL"
+
+# An app made in a test runs no background jobs (sweeps, deliveries) unless the test asks for them
+# (tests/jobs): they would change rows under other tests' feet at every minute boundary.
+os.environ.setdefault("CLOSELOOP_EMBEDDED_JOBS", "false")
 BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get(PG_URL_VARIABLE) else [])]
 
 # Unique per process, so that parallel test runs against one server never collide.

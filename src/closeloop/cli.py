@@ -13,6 +13,7 @@ from closeloop.cli_support import err_console, set_root_db
 from closeloop.db.cli import init
 from closeloop.demo.cli import demo
 from closeloop.errors import ClosedLoopError
+from closeloop.jobs.cli import outbox_app, webhook_app, worker
 from closeloop.leads.cli import apikey_app, import_app, leads_app
 from closeloop.leads.matching.cli import dedup
 from closeloop.leads.scoring.cli import app as scoring_app
@@ -64,6 +65,9 @@ app.add_typer(scoring_app, name="scoring")
 app.add_typer(sla_app, name="sla")
 app.command()(serve)
 app.command()(dedup)
+app.command()(worker)
+app.add_typer(webhook_app, name="webhook")
+app.add_typer(outbox_app, name="outbox")
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Writing events into the transactional outbox.
 
 An event row is added in the same transaction as the change it reports: if the change rolls back,
-so does the event, and a committed change always has its event. The worker (jobs/worker.py)
+so does the event, and a committed change always has its event. The relay (jobs/relay.py)
 hands committed events to the job system.
 """
 

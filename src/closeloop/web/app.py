@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -18,10 +21,25 @@ def create_app(settings: Settings) -> FastAPI:
     """An app on ``settings.database_url``, which must be migrated."""
     engine = make_engine(settings.database_url)
     ensure_current(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Embedded mode (SQLite by default): the jobs run inside the server process.
+        from closeloop.jobs.embedded import embedded_enabled, start_embedded
+
+        runtime = start_embedded(settings, engine) if embedded_enabled(settings, engine) else None
+        app.state.jobs = runtime
+        try:
+            yield
+        finally:
+            if runtime is not None:
+                runtime.stop()
+
     app = FastAPI(
         title="Closeloop",
         version=__version__,
         description="Lead-to-cash: from marketing spend to collected cash.",
+        lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.settings = settings
