@@ -15,6 +15,7 @@ from closeloop.demo.cli import demo
 from closeloop.errors import ClosedLoopError
 from closeloop.leads.cli import apikey_app, import_app, leads_app
 from closeloop.leads.matching.cli import dedup
+from closeloop.leads.routing.cli import routing_app, simulate_app
 from closeloop.web.cli import serve
 
 app = typer.Typer(
@@ -58,6 +59,8 @@ app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
 app.add_typer(leads_app, name="leads")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(routing_app, name="routing")
+app.add_typer(simulate_app, name="simulate")
 app.command()(serve)
 app.command()(dedup)
 

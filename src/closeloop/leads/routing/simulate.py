@@ -55,7 +55,7 @@ class SimulationConfig:
     office_start_utc: int = 1  # 09:00 in Shanghai
     office_hours: int = 9
     follow_up_days: float = 10.0  # mean working days the rep follows a contacted lead up
-    away_weeks: int = 2  # holiday weeks per rep per year
+    away_weeks: int = 2  # holiday weeks per rep in 52 weeks
     sick_rate: float = 0.02  # share of working days a rep is off sick
     decay_hours: float = 72.0  # the chance to win decays toward its floor on this scale
     decay_floor: float = 0.4  # share of the chance left for a lead contacted far too late
@@ -96,7 +96,7 @@ def draw_flow(config: SimulationConfig) -> _Flow:
     rng = np.random.default_rng(config.seed)
     end = START + timedelta(weeks=config.weeks) - timedelta(days=1)
     ready = profiles.SHARE * profiles.VALID_RATE * profiles.MQL_RATE
-    count = int(round(config.leads_per_year * config.weeks / 52 * ready.sum()))
+    count = round(config.leads_per_year * config.weeks / 52 * float(ready.sum()))
     seconds = creation_times(rng, count, START, end)
     arrival = (seconds - epoch(START)) / 3600
     channel = rng.choice(len(ready), count, p=ready / ready.sum())
@@ -111,117 +111,140 @@ def draw_flow(config: SimulationConfig) -> _Flow:
     )
     days = config.weeks * 7 + 7 * 8  # the run goes on after the last arrival to empty queues
     away = rng.random((len(SALES_REPS), days)) < config.sick_rate
+    # Holidays in proportion to the run's length (two weeks a year: none in a four-week run).
+    holidays = min(config.weeks, round(config.away_weeks * config.weeks / 52))
     for rep in range(len(SALES_REPS)):
-        for week in rng.choice(
-            max(1, config.weeks), min(config.away_weeks, config.weeks), replace=False
-        ):
+        for week in rng.choice(config.weeks, holidays, replace=False):
             away[rep, week * 7 : week * 7 + 7] = True
     return _Flow(arrival, channel, effort, follow_up, reveal, luck, deal.astype(np.int64), away)
+
+
+class _Floor:
+    """One strategy's run: the team, their queues and clocks, and what happened to each lead."""
+
+    def __init__(self, strategy: str, config: SimulationConfig, flow: _Flow) -> None:
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}")
+        self.strategy, self.config, self.flow = strategy, config, flow
+        self.skill = [skill for *_, skill in SALES_REPS]
+        self.reps = [RepLoad(i + 1, 0, REP_CAP) for i in range(len(SALES_REPS))]
+        self.chooser: RoundRobin | LoadBalanced | PerformanceWeighted = (
+            RoundRobin(self.reps) if strategy == "round_robin" else LoadBalanced(self.reps)
+        )
+        self.days = flow.away.shape[1]
+        count = len(SALES_REPS)
+        self.assigned_on = np.zeros((count, self.days + 1), dtype=np.int64)
+        self.won_known_on = np.zeros((count, self.days + 1), dtype=np.int64)
+        self.queues: list[deque[int]] = [deque() for _ in range(count)]
+        self.budget = [0.0] * count  # office hours available for the next first contact
+        # Follow-ups run on each rep's own clock of office hours worked: nothing closes while
+        # the rep is away, so an absent rep's open load grows (what load-balancing sees).
+        self.worked = [0.0] * count
+        self.closing: list[list[float]] = [[] for _ in range(count)]
+        self.pool: deque[int] = deque()
+        self.pooled = 0
+        leads = len(flow.arrival)
+        self.waits = np.full(leads, np.nan)
+        self.owner = np.full(leads, -1)
+        self.won = np.zeros(leads, dtype=bool)
+        self.chance_base = profiles.SAL_RATE * profiles.SQL_RATE
+
+    def run(self) -> StrategyResult:
+        next_lead, arrival = 0, self.flow.arrival
+        config = self.config
+        for hour in range(self.days * HOURS_PER_DAY):
+            day, hour_of_day = divmod(hour, HOURS_PER_DAY)
+            if hour_of_day == 0 and self.strategy == "performance":
+                self.observe(day)
+            while self.pool and self.give(self.pool[0], day):
+                self.pool.popleft()
+            while next_lead < len(arrival) and arrival[next_lead] < hour + 1:
+                if not self.give(next_lead, day):
+                    self.pool.append(next_lead)
+                    self.pooled += 1
+                next_lead += 1
+            office = 0 <= hour_of_day - config.office_start_utc < config.office_hours
+            if day % 7 < 5 and office:
+                for index in range(len(self.reps)):
+                    if not self.flow.away[index, day]:
+                        self.work(index, hour)
+            else:
+                self.budget = [0.0] * len(self.reps)
+        return self.result()
+
+    def observe(self, day: int) -> None:
+        """Performance: conversion as the team's history shows it today (never the skill)."""
+        since = max(0, day - self.config.window_days)
+        for index, rep in enumerate(self.reps):
+            rep.assigned = int(self.assigned_on[index, since:day].sum())
+            rep.converted = int(self.won_known_on[index, since:day].sum())
+        self.chooser = PerformanceWeighted(self.reps, floor=self.config.floor)
+
+    def give(self, lead: int, day: int) -> bool:
+        rep = self.chooser.choose()
+        if rep is None:
+            return False
+        self.owner[lead] = rep.id - 1
+        self.queues[rep.id - 1].append(lead)
+        self.assigned_on[rep.id - 1, day] += 1
+        return True
+
+    def work(self, index: int, hour: int) -> None:
+        """One office hour of one rep: follow-ups end on their clock, first contacts in order."""
+        flow, config, queue = self.flow, self.config, self.queues[index]
+        self.budget[index] += 1.0
+        self.worked[index] += 1.0
+        closing = self.closing[index]
+        while closing and closing[0] <= self.worked[index]:
+            heapq.heappop(closing)
+            self.reps[index].open_leads -= 1
+        while queue and flow.effort[queue[0]] <= self.budget[index]:
+            lead = queue.popleft()
+            self.budget[index] -= flow.effort[lead]
+            contact = hour + max(0.0, 1.0 - self.budget[index])
+            wait = max(0.0, contact - flow.arrival[lead])
+            self.waits[lead] = wait
+            late = math.exp(-wait / config.decay_hours)
+            decay = config.decay_floor + (1 - config.decay_floor) * late
+            channel = flow.channel[lead]
+            win = min(0.95, profiles.WIN_RATE[channel] * self.skill[index])
+            if flow.luck[lead] < self.chance_base[channel] * win * decay:
+                self.won[lead] = True
+                known = int((contact + flow.reveal[lead]) // HOURS_PER_DAY)
+                if known < self.days:
+                    self.won_known_on[index, known] += 1
+            heapq.heappush(closing, self.worked[index] + flow.follow_up[lead])
+        if not queue:
+            self.budget[index] = 0.0  # idle time is not saved up for later
+
+    def result(self) -> StrategyResult:
+        contacted = self.waits[np.isfinite(self.waits)]
+        leads, won = len(self.flow.arrival), int(self.won.sum())
+
+        def hours(value: float) -> float:
+            return round(float(value), 2) if len(contacted) else 0.0
+
+        return StrategyResult(
+            strategy=self.strategy,
+            leads=leads,
+            won=won,
+            conversion=round(won / leads, 5) if leads else 0.0,
+            revenue=int(self.flow.deal[self.won].sum()),
+            mean_hours_to_first_contact=hours(np.mean(contacted) if len(contacted) else 0),
+            median_hours_to_first_contact=hours(np.median(contacted) if len(contacted) else 0),
+            p90_hours_to_first_contact=hours(np.percentile(contacted, 90) if len(contacted) else 0),
+            pooled=self.pooled,
+            leads_per_rep={
+                name: int((self.owner == i).sum()) for i, (name, *_) in enumerate(SALES_REPS)
+            },
+        )
 
 
 def simulate_strategy(
     strategy: str, config: SimulationConfig, flow: _Flow | None = None
 ) -> StrategyResult:
     """Run the lead flow through one strategy's chooser."""
-    flow = flow if flow is not None else draw_flow(config)
-    names = [name for name, _, _ in SALES_REPS]
-    skill = [s for *_, s in SALES_REPS]
-    reps = [RepLoad(i + 1, 0, REP_CAP) for i in range(len(names))]
-    chooser: RoundRobin | LoadBalanced | PerformanceWeighted
-    chooser = RoundRobin(reps) if strategy == "round_robin" else LoadBalanced(reps)
-    if strategy == "performance":
-        chooser = PerformanceWeighted(reps, floor=config.floor)
-    elif strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}")
-    sal_sql = profiles.SAL_RATE * profiles.SQL_RATE
-    win = profiles.WIN_RATE
-    total_days = flow.away.shape[1]
-    assigned_on = np.zeros((len(reps), total_days + 1), dtype=np.int64)
-    won_known_on = np.zeros((len(reps), total_days + 1), dtype=np.int64)
-    queues: list[deque[int]] = [deque() for _ in reps]
-    budget = [0.0] * len(reps)
-    # Follow-ups run on each rep's own clock of office hours worked: nothing closes while the
-    # rep is away, so an absent rep's open load grows (what load-balancing can see).
-    worked = [0.0] * len(reps)
-    closing: list[list[float]] = [[] for _ in reps]
-    pool: deque[int] = deque()
-    waits = np.full(len(flow.arrival), np.nan)
-    owner = np.full(len(flow.arrival), -1)
-    won = np.zeros(len(flow.arrival), dtype=bool)
-    pooled = 0
-    next_lead = 0
-    for hour in range(total_days * HOURS_PER_DAY):
-        day, hour_of_day = divmod(hour, HOURS_PER_DAY)
-        if hour_of_day == 0 and strategy == "performance":
-            since = max(0, day - config.window_days)
-            for index, rep in enumerate(reps):
-                rep.assigned = int(assigned_on[index, since:day].sum())
-                rep.converted = int(won_known_on[index, since:day].sum())
-            chooser = PerformanceWeighted(reps, floor=config.floor)
-
-        def give(lead: int) -> bool:
-            rep = chooser.choose()
-            if rep is None:
-                return False
-            owner[lead] = rep.id - 1
-            queues[rep.id - 1].append(lead)
-            assigned_on[rep.id - 1, day] += 1
-            return True
-
-        while pool and give(pool[0]):
-            pool.popleft()
-        while next_lead < len(flow.arrival) and flow.arrival[next_lead] < hour + 1:
-            if not give(next_lead):
-                pool.append(next_lead)
-                pooled += 1
-            next_lead += 1
-        working = day % 7 < 5 and 0 <= hour_of_day - config.office_start_utc < config.office_hours
-        for index, queue in enumerate(queues):
-            if not working or flow.away[index, day]:
-                budget[index] = 0.0
-                continue
-            budget[index] += 1.0
-            worked[index] += 1.0
-            while closing[index] and closing[index][0] <= worked[index]:
-                heapq.heappop(closing[index])
-                reps[index].open_leads -= 1
-            while queue and flow.effort[queue[0]] <= budget[index]:
-                lead = queue.popleft()
-                budget[index] -= flow.effort[lead]
-                contact = hour + max(0.0, 1.0 - budget[index])
-                wait = max(0.0, contact - flow.arrival[lead])
-                waits[lead] = wait
-                decay = config.decay_floor + (1 - config.decay_floor) * math.exp(
-                    -wait / config.decay_hours
-                )
-                channel = flow.channel[lead]
-                chance = sal_sql[channel] * min(0.95, win[channel] * skill[index]) * decay
-                if flow.luck[lead] < chance:
-                    won[lead] = True
-                    known = int((contact + flow.reveal[lead]) // HOURS_PER_DAY)
-                    if known < total_days:
-                        won_known_on[index, known] += 1
-                heapq.heappush(closing[index], worked[index] + flow.follow_up[lead])
-            if not queue:
-                budget[index] = 0.0  # idle time is not saved up for later
-    contacted = waits[np.isfinite(waits)]
-    leads = len(flow.arrival)
-    return StrategyResult(
-        strategy=strategy,
-        leads=leads,
-        won=int(won.sum()),
-        conversion=round(float(won.sum()) / leads, 5) if leads else 0.0,
-        revenue=int(flow.deal[won].sum()),
-        mean_hours_to_first_contact=round(float(np.mean(contacted)), 2) if len(contacted) else 0.0,
-        median_hours_to_first_contact=round(float(np.median(contacted)), 2)
-        if len(contacted)
-        else 0.0,
-        p90_hours_to_first_contact=round(float(np.percentile(contacted, 90)), 2)
-        if len(contacted)
-        else 0.0,
-        pooled=pooled,
-        leads_per_rep={names[i]: int((owner == i).sum()) for i in range(len(names))},
-    )
+    return _Floor(strategy, config, flow if flow is not None else draw_flow(config)).run()
 
 
 def simulate_routing(

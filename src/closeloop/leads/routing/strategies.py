@@ -13,9 +13,10 @@ from typing import Protocol
 
 # A rep without max_open_leads has no cap; for load ratios they count as having this capacity.
 UNCAPPED_CAPACITY = 1_000
-# A rep's conversion is shrunk toward the team's by this many leads' worth of the team's rate:
-# one converted lead out of one assigned is luck, not a 100 % rate.
-PRIOR_LEADS = 10.0
+# A rep's conversion is shrunk toward the team's by this many conversions' worth of the team's
+# rate (a Beta prior): one lucky win among few leads is not a rate, and the less the team has
+# converted so far, the more the prior weighs.
+PRIOR_CONVERSIONS = 5.0
 
 
 @dataclass
@@ -124,13 +125,16 @@ class PerformanceWeighted:
 
 
 def conversion_rates(reps: Sequence[RepLoad]) -> dict[int, float]:
-    """Each rep's recent conversion, shrunk toward the team's: a rep with no history counts as
-    the team's average until their own leads speak (``PRIOR_LEADS``)."""
+    """Each rep's recent conversion, shrunk toward the team's rate r: (converted + k) /
+    (assigned + k / r) with k = ``PRIOR_CONVERSIONS``. A rep with no history counts as the
+    team's average until their own leads speak; with no conversion in the team, all are 0."""
     assigned = sum(rep.assigned for rep in reps)
-    team_rate = sum(rep.converted for rep in reps) / assigned if assigned else 0.0
+    converted = sum(rep.converted for rep in reps)
+    if not assigned or not converted:
+        return {rep.id: 0.0 for rep in reps}
+    prior_leads = PRIOR_CONVERSIONS * assigned / converted
     return {
-        rep.id: (rep.converted + PRIOR_LEADS * team_rate) / (rep.assigned + PRIOR_LEADS)
-        for rep in reps
+        rep.id: (rep.converted + PRIOR_CONVERSIONS) / (rep.assigned + prior_leads) for rep in reps
     }
 
 
