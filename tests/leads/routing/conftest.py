@@ -82,8 +82,10 @@ def floor(engine: Engine) -> Floor:
     with unit_of_work(engine) as session:
         teams = {name: Team(name=name) for name in ("Sales East", "Sales West", "Inside sales")}
         session.add_all(teams.values())
-        channels = {code: Channel(code=code, name=code.title(), kind=code)
-                    for code in ("referral", "paid_search")}  # fmt: skip
+        channels = {
+            code: Channel(code=code, name=code.title(), kind=code)
+            for code in ("referral", "paid_search")
+        }
         session.add_all(channels.values())
         session.flush()
         users = [
@@ -141,6 +143,7 @@ def add_lead(
 
 def counts(session: Session) -> dict[str, int]:
     """Rows of every table routing writes to, to prove that nothing was written."""
+    session.rollback()  # a fresh read: SQLite would keep showing the transaction's snapshot
     return {
         model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
         for model in (LeadDecision, LeadStatusChange, OutboxEvent)
@@ -149,11 +152,18 @@ def counts(session: Session) -> dict[str, int]:
 
 def snapshot(session: Session) -> list[tuple[object, ...]]:
     """Every lead's routing columns, in id order."""
-    session.expire_all()
+    session.rollback()
     return [
         tuple(row)
         for row in session.execute(
-            select(Lead.id, Lead.status, Lead.owner_id, Lead.team_id, Lead.pool_entered_at,
-                   Lead.first_contact_at, Lead.last_activity_at).order_by(Lead.id)
+            select(
+                Lead.id,
+                Lead.status,
+                Lead.owner_id,
+                Lead.team_id,
+                Lead.pool_entered_at,
+                Lead.first_contact_at,
+                Lead.last_activity_at,
+            ).order_by(Lead.id)
         )
-    ]  # fmt: skip
+    ]

@@ -92,8 +92,9 @@ def test_bulk_assignment_keeps_every_rep_within_cap_and_pools_the_rest_by_score(
 ) -> None:
     with unit_of_work(engine) as session:
         east = [add_lead(session, score=score).id for score in range(10, 90, 10)]  # 8 leads
-        west = [add_lead(session, region="US", channel=floor.channels["referral"]).id
-                for _ in range(3)]  # fmt: skip
+        west = [
+            add_lead(session, region="US", channel=floor.channels["referral"]).id for _ in range(3)
+        ]
         inside = [add_lead(session, region="DE").id for _ in range(2)]
         # Untouched: already owned, parked in the pool or nurture, closed.
         add_lead(session, owner=floor["sdr1"], status=LeadStatus.WORKING)
@@ -149,7 +150,7 @@ def test_performance_gives_more_to_the_rep_who_converts_and_still_some_to_the_we
             session,
             text=RULES.replace(
                 "Sales East: {strategy: round_robin, roles: [sales_rep]}",
-                "Sales East: {strategy: performance, window_days: 90, floor: 0.5, roles: [sales_rep]}",
+                "Sales East: {strategy: performance, floor: 0.5, roles: [sales_rep]}",
             ),
         )
         session.execute(update(User).values(max_open_leads=50))
@@ -157,10 +158,16 @@ def test_performance_gives_more_to_the_rep_who_converts_and_still_some_to_the_we
         # A conversion of east2's older than 90 days does not count.
         assigned = NOW - timedelta(days=30)
         for _ in range(10):
-            add_lead(session, owner=floor["east1"], status=LeadStatus.SQL, assigned_at=assigned,
-                     sql_at=assigned)  # fmt: skip
-            add_lead(session, owner=floor["east2"], status=LeadStatus.DISQUALIFIED,
-                     assigned_at=assigned)  # fmt: skip
+            add_lead(
+                session,
+                owner=floor["east1"],
+                status=LeadStatus.SQL,
+                assigned_at=assigned,
+                sql_at=assigned,
+            )
+            add_lead(
+                session, owner=floor["east2"], status=LeadStatus.DISQUALIFIED, assigned_at=assigned
+            )
         old = NOW - timedelta(days=200)
         add_lead(session, owner=floor["east2"], status=LeadStatus.SQL, assigned_at=old, sql_at=old)
     new_leads(engine, 12)

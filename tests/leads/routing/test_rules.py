@@ -38,8 +38,9 @@ fallback_team: E
 
 
 def facts(**fields: object) -> LeadFacts:
-    base: dict[str, object] = dict(region=None, city=None, industry=None, company_size=None,
-                                   channel=None)  # fmt: skip
+    base: dict[str, object] = dict(
+        region=None, city=None, industry=None, company_size=None, channel=None
+    )
     return LeadFacts(**{**base, **fields})  # type: ignore[arg-type]
 
 
@@ -51,7 +52,11 @@ def table() -> CompiledRules:
 @pytest.mark.parametrize(
     ("lead", "team", "rule"),
     [
-        (facts(city="上海", industry="manufacturing", company_size=500), "A", "Big Shanghai manufacturers"),
+        (
+            facts(city="上海", industry="manufacturing", company_size=500),
+            "A",
+            "Big Shanghai manufacturers",
+        ),
         # Too small for rule 1, so the next matching rule (small companies) wins.
         (facts(city="上海", industry="manufacturing", company_size=40), "B", "Small companies"),
         # Size unknown: a size condition does not hold.
@@ -63,7 +68,7 @@ def table() -> CompiledRules:
         (facts(region="DE", company_size=50), "D", "Europe"),
         (facts(region="US"), "E", "fallback"),
     ],
-)  # fmt: skip
+)
 def test_first_matching_rule_picks_the_team_else_the_fallback(
     table: CompiledRules, lead: LeadFacts, team: str, rule: str
 ) -> None:
@@ -84,14 +89,33 @@ def test_the_default_fits_the_demo_teams() -> None:
     ("text", "message"),
     [
         ("rules: []\n", "line 1: Field required"),
-        ("fallback_team: E\nteams:\n  E: {strategy: fastest}\n", "line 3: Input should be 'round_robin', 'load' or 'performance'"),
-        ("fallback_team: E\nrules:\n  - name: x\n    team: E\n    match: {size_min: 9, size_max: 1}\n", "line 5: Value error, size_min 9 is above size_max 1"),
-        ("fallback_team: E\nrules:\n  - name: x\n    team: E\n    match: {regions: [China]}\n", "line 5: Value error, not a two-letter country code: 'China'"),
-        ("fallback_team: E\npool: {timezone: Mars/Olympus}\n", "line 2: Value error, unknown time zone"),
-        ("fallback_team: E\nteams:\n  E: {floor: 1.5}\n", "line 3: Input should be less than or equal to 1"),
-        ("fallback_team: E\nrules:\n  - name: x\n    team: E\n    match: {country: [CN]}\n", "line 5: Extra inputs are not permitted"),
+        (
+            "fallback_team: E\nteams:\n  E: {strategy: fastest}\n",
+            "line 3: Input should be 'round_robin', 'load' or 'performance'",
+        ),
+        (
+            "fallback_team: E\nrules:\n  - name: x\n    team: E\n"
+            "    match: {size_min: 9, size_max: 1}\n",
+            "line 5: Value error, size_min 9 is above size_max 1",
+        ),
+        (
+            "fallback_team: E\nrules:\n  - name: x\n    team: E\n    match: {regions: [China]}\n",
+            "line 5: Value error, not a two-letter country code: 'China'",
+        ),
+        (
+            "fallback_team: E\npool: {timezone: Mars/Olympus}\n",
+            "line 2: Value error, unknown time zone",
+        ),
+        (
+            "fallback_team: E\nteams:\n  E: {floor: 1.5}\n",
+            "line 3: Input should be less than or equal to 1",
+        ),
+        (
+            "fallback_team: E\nrules:\n  - name: x\n    team: E\n    match: {country: [CN]}\n",
+            "line 5: Extra inputs are not permitted",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_file_that_does_not_validate_names_the_line_and_reason(text: str, message: str) -> None:
     with pytest.raises(Invalid) as error:
         parse_rules(text, RoutingRules, source="routing.yaml")
@@ -101,12 +125,32 @@ def test_a_file_that_does_not_validate_names_the_line_and_reason(text: str, mess
 @pytest.mark.parametrize(
     ("replace", "by", "message", "field"),
     [
-        ("team: Sales West\n", "team: Sales North\n", "line 6: unknown team 'Sales North'", "rules.1.team"),
-        ("channels: [referral]", "channels: [referal]", "line 7: unknown channel code 'referal'", "rules.1.match.channels.0"),
-        ("fallback_team: Inside sales", "fallback_team: Marketing", "line 8: unknown team 'Marketing'", "fallback_team"),
-        ("  Sales West: {", "  Sales Wset: {", "line 11: unknown team 'Sales Wset'", "teams.Sales Wset"),
+        (
+            "team: Sales West\n",
+            "team: Sales North\n",
+            "line 6: unknown team 'Sales North'",
+            "rules.1.team",
+        ),
+        (
+            "channels: [referral]",
+            "channels: [referal]",
+            "line 7: unknown channel code 'referal'",
+            "rules.1.match.channels.0",
+        ),
+        (
+            "fallback_team: Inside sales",
+            "fallback_team: Marketing",
+            "line 8: unknown team 'Marketing'",
+            "fallback_team",
+        ),
+        (
+            "  Sales West: {",
+            "  Sales Wset: {",
+            "line 11: unknown team 'Sales Wset'",
+            "teams.Sales Wset",
+        ),
     ],
-)  # fmt: skip
+)
 def test_unknown_teams_and_channels_are_refused_and_the_running_version_stays(
     engine: Engine, floor: Floor, replace: str, by: str, message: str, field: str
 ) -> None:
