@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from closeloop.db.dialect import one_of
-from closeloop.leads.routing.rules import LeadFacts
 from closeloop.leads.routing.strategies import RepLoad
 from closeloop.leads.states import is_open
 from closeloop.models import Channel, Lead, LeadDecision, LeadStatus, RoutingCursor, Team, User
@@ -44,11 +43,16 @@ class Rep:
     is_active: bool = True
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """An unowned open lead as routing reads it."""
+
     id: int
     status: str
-    facts: LeadFacts
+    region: str | None
+    city: str | None
+    industry: str | None
+    company_size: int | None
+    channel: str | None  # channel code
 
 
 def is_postgresql(session: Session) -> bool:
@@ -198,11 +202,7 @@ def candidates(
     if limit is not None:
         statement = statement.limit(limit)
     return [
-        Candidate(
-            lead_id,
-            status,
-            LeadFacts(region, city, industry, size, codes.get(channel_id) if channel_id else None),
-        )
+        Candidate(lead_id, status, region, city, industry, size, codes.get(channel_id))  # type: ignore[arg-type]
         for lead_id, status, region, city, industry, size, channel_id in session.execute(statement)
     ]
 

@@ -169,18 +169,33 @@ class CompiledRules:
             for rule in rules.rules
         ]
         self._fallback = TeamChoice(rules.fallback_team, "fallback")
-        self._cache: dict[LeadFacts, TeamChoice] = {}
+        self._cache: dict[tuple[str | int | None, ...], TeamChoice] = {}
 
     def team_for(self, lead: LeadFacts) -> TeamChoice:
         """The first rule the lead matches, else the fallback team."""
-        found = self._cache.get(lead)
+        return self.team_for_values(
+            lead.region, lead.city, lead.industry, lead.company_size, lead.channel, lead.product
+        )
+
+    def team_for_values(
+        self,
+        region: str | None,
+        city: str | None,
+        industry: str | None,
+        size: int | None,
+        channel: str | None,
+        product: str | None = None,
+    ) -> TeamChoice:
+        """``team_for`` on a lead's values as read (the bulk path skips building LeadFacts)."""
+        key = (region, city, industry, size, channel, product)
+        found = self._cache.get(key)
         if found is not None:
             return found
         found = self._fallback
-        region = (lead.region or "").upper()
-        city = (lead.city or "").casefold()
-        industry = (lead.industry or "").casefold()
-        product = (lead.product or "").casefold()
+        region = (region or "").upper()
+        city = (city or "").casefold()
+        industry = (industry or "").casefold()
+        product = (product or "").casefold()
         for rule, regions, cities, industries, channels, products in self._lines:
             match = rule.match
             if regions and region not in regions:
@@ -189,11 +204,10 @@ class CompiledRules:
                 continue
             if industries and industry not in industries:
                 continue
-            if channels and lead.channel not in channels:
+            if channels and channel not in channels:
                 continue
             if products and product and product not in products:
                 continue
-            size = lead.company_size
             if match.size_min is not None and (size is None or size < match.size_min):
                 continue
             if match.size_max is not None and (size is None or size > match.size_max):
@@ -201,7 +215,7 @@ class CompiledRules:
             found = TeamChoice(rule.team, rule.name)
             break
         if len(self._cache) < 100_000:
-            self._cache[lead] = found
+            self._cache[key] = found
         return found
 
 

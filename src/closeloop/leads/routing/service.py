@@ -15,10 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from closeloop.db.bulk import insert_rows
 from closeloop.errors import Conflict, NotFound
-from closeloop.jobs.outbox import emit, emit_many
-from closeloop.leads.decisions import DecisionKind, record_decision, record_decisions
+from closeloop.jobs.outbox import emit
+from closeloop.leads.decisions import DecisionKind, record_decision
 from closeloop.leads.routing import repository as repo
 from closeloop.leads.routing.actions import (
     accept_lead,
@@ -27,6 +26,7 @@ from closeloop.leads.routing.actions import (
     release_lead,
     return_lead,
 )
+from closeloop.leads.routing.history import write_history
 from closeloop.leads.routing.rules import (
     CompiledRules,
     LeadFacts,
@@ -36,7 +36,7 @@ from closeloop.leads.routing.rules import (
 )
 from closeloop.leads.routing.strategies import Chooser, LoadBalanced, RoundRobin, make_chooser
 from closeloop.leads.states import transition
-from closeloop.models import Channel, Lead, LeadStatus, LeadStatusChange
+from closeloop.models import Channel, Lead, LeadStatus
 
 __all__ = [
     "AssignSummary",
@@ -142,7 +142,7 @@ def _save_cursors(session: Session, plans: dict[str, TeamPlan]) -> None:
     repo.write_cursors(session, {t: c for t, c in moved.items() if c}, existing)  # type: ignore[misc]
 
 
-def _rule_text(version: int, rule: str, plan: TeamPlan) -> str:
+def rule_text(version: int, rule: str, plan: TeamPlan) -> str:
     return f"routing v{version}: {rule} → {plan.name} ({plan.settings.strategy})"[:200]
 
 
@@ -176,7 +176,7 @@ def assign_lead(
     session.refresh(lead, with_for_update=True)
     _check_assignable(lead)
     rep = plan.chooser.choose() if plan.chooser else None
-    rule = _rule_text(active.version, choice.rule, plan)
+    rule = rule_text(active.version, choice.rule, plan)
     lead.team_id = plan.team_id
     if rep is None:
         lead.pool_entered_at = at
@@ -266,7 +266,7 @@ def assign_leads(
     pooled: list[tuple[int, str, int | None]] = []
     picked: dict[int, tuple[str, TeamPlan, int | None]] = {}
     for lead in leads:
-        choice = compiled.team_for(lead.facts)
+        choice = compiled.team_for_values(*lead[2:])
         plan = plans[choice.team]
         rep = plan.chooser.choose() if plan.chooser else None
         if rep is None:
@@ -279,9 +279,9 @@ def assign_leads(
     done_pooled = repo.send_to_pool(session, pooled, at=at)
     _save_cursors(session, plans)
     status_of = {lead.id: lead.status for lead in leads}
-    _write_history(
-        session, active.version, picked, done_owned, done_pooled, status_of, at, actor_id
-    )
+    written = [(lead_id, *picked[lead_id]) for lead_id in done_owned]
+    written_pool = [(lead_id, *picked[lead_id]) for lead_id in done_pooled]
+    write_history(session, active.version, written, written_pool, status_of, at, actor_id)
     summary = AssignSummary(
         considered=len(leads),
         assigned=len(done_owned),
@@ -300,99 +300,3 @@ def assign_leads(
         counts["pooled"] += 1
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def _write_history(
-    session: Session,
-    version: int,
-    picked: dict[int, tuple[str, TeamPlan, int | None]],
-    done_owned: list[int],
-    done_pooled: list[int],
-    status_of: dict[int, str],
-    at: datetime,
-    actor_id: int | None,
-) -> None:
-    """Decisions and outbox events for the leads written; status history for pooled ones."""
-    texts: dict[tuple[str, str], str] = {}
-    decisions: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    for lead_id in done_owned:
-        rule_name, plan, rep_id = picked[lead_id]
-        rule = texts.get((rule_name, plan.name)) or texts.setdefault(
-            (rule_name, plan.name), _rule_text(version, rule_name, plan)
-        )
-        decisions.append(
-            {
-                "lead_id": lead_id,
-                "kind": DecisionKind.ASSIGNED.value,
-                "decided_at": at,
-                "actor_id": actor_id,
-                "rule": rule,
-                "rule_version": version,
-                "detail": {
-                    "team": plan.name,
-                    "owner_id": rep_id,
-                    "strategy": plan.settings.strategy,
-                },
-            }
-        )
-        events.append(
-            {
-                "topic": "lead.assigned",
-                "lead_id": lead_id,
-                "created_at": at,
-                "payload": {
-                    "lead_id": lead_id,
-                    "owner_id": rep_id,
-                    "owner_email": plan.emails[rep_id],  # type: ignore[index]
-                    "team": plan.name,
-                    "rule": rule,
-                    "rule_version": version,
-                },
-            }
-        )
-    for lead_id in done_pooled:
-        rule_name, plan, _ = picked[lead_id]
-        rule = _rule_text(version, rule_name, plan)
-        reason = plan.why_pool()
-        decisions.append(
-            {
-                "lead_id": lead_id,
-                "kind": DecisionKind.ASSIGNED.value,
-                "decided_at": at,
-                "actor_id": actor_id,
-                "rule": rule,
-                "rule_version": version,
-                "detail": {"team": plan.name, "to": "pool", "reason": reason},
-            }
-        )
-        changes.append(
-            {
-                "lead_id": lead_id,
-                "from_status": status_of[lead_id],
-                "to_status": "pool",
-                "changed_at": at,
-                "changed_by_id": actor_id,
-                "reason": reason,
-                "created_at": at,
-                "updated_at": at,
-            }
-        )
-        events.append(
-            {
-                "topic": "lead.status_changed",
-                "lead_id": lead_id,
-                "created_at": at,
-                "payload": {
-                    "lead_id": lead_id,
-                    "from": status_of[lead_id],
-                    "to": "pool",
-                    "reason": reason,
-                    "rule": rule,
-                },
-            }
-        )
-    record_decisions(session, decisions)
-    insert_rows(session, LeadStatusChange.__table__, changes)  # type: ignore[arg-type]
-    emit_many(session, events)
