@@ -87,8 +87,8 @@ def test_concurrent_assigners_and_claimers_never_double_assign_or_exceed_a_cap(
     )
     for user in read.scalars(select(User).where(User.max_open_leads.is_not(None))):
         assert open_count[user.id] <= user.max_open_leads, user.email  # type: ignore[operator]
-    # Sales East filled up exactly: 6 assigned, the other 18 new leads went to the pool.
-    assert totals["assigned"] == 6
+    # Sales East has 6 places, shared by assignments and its reps' claims.
+    assert 1 <= totals["assigned"] <= 6
     events = Counter(e.topic for e in read.scalars(select(OutboxEvent)))
-    assert events["lead.assigned"] == 6
+    assert events["lead.assigned"] == totals["assigned"]
     assert events["lead.claimed"] == totals["claimed"]

@@ -214,7 +214,7 @@ def pool_command(
         ).all()
         total = session.scalar(select(func.count()).select_from(Lead).where(Lead.status == "pool"))
         cap = _rep_cap(session, rep) if rep else None
-    leads = [
+    leads: list[dict[str, Any]] = [
         {"id": r[0], "name": r[1], "company": r[2], "score": r[3], "team": r[4],
          "in_pool_since": r[5].isoformat() if r[5] else None}
         for r in rows

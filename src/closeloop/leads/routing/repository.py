@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from closeloop.db.dialect import one_of
@@ -109,7 +109,7 @@ def open_loads(session: Session, rep_ids: Sequence[int]) -> dict[int, int]:
         .where(Lead.owner_id.in_(list(rep_ids)), Lead.status.in_(ASSIGNABLE))
         .group_by(Lead.owner_id)
     )
-    return {owner: count for owner, count in session.execute(statement)}
+    return {owner: count for owner, count in session.execute(statement) if owner is not None}
 
 
 def conversion_counts(
@@ -126,7 +126,9 @@ def conversion_counts(
         .group_by(Lead.owner_id)
     )
     return {
-        owner: (assigned, converted) for owner, assigned, converted in session.execute(statement)
+        owner: (assigned, converted)
+        for owner, assigned, converted in session.execute(statement)
+        if owner is not None
     }
 
 
@@ -163,14 +165,12 @@ def write_cursors(session: Session, positions: dict[int, int], existing: dict[in
         if team_id in existing:
             if existing[team_id] != position:
                 session.execute(
-                    RoutingCursor.__table__.update()
+                    update(RoutingCursor)
                     .where(RoutingCursor.team_id == team_id)
                     .values(position=position)
                 )
         else:
-            session.execute(
-                RoutingCursor.__table__.insert().values(team_id=team_id, position=position)
-            )
+            session.execute(insert(RoutingCursor).values(team_id=team_id, position=position))
 
 
 def channel_codes(session: Session) -> dict[int, str]:
@@ -198,7 +198,9 @@ def candidates(
         .order_by(Lead.score.desc(), Lead.id)
     )
     if lead_ids is not None:
-        statement = statement.where(one_of(session.get_bind().dialect.name, Lead.id, lead_ids))
+        statement = statement.where(
+            one_of(session.get_bind().dialect.name, Lead.__table__.c.id, lead_ids)
+        )
     if limit is not None:
         statement = statement.limit(limit)
     return [

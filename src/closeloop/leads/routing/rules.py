@@ -74,7 +74,7 @@ class TeamSettings(_Strict):
     window_days: int = Field(90, ge=7, le=730)  # performance: conversion over this many days
     # performance: every eligible rep gets at least floor × an equal share of the team's leads
     floor: float = Field(0.5, ge=0, le=1)
-    roles: list[RepRole] = Field(default_factory=lambda: ["sales_rep", "sdr"], min_length=1)
+    roles: list[RepRole] = Field(default=["sales_rep", "sdr"], min_length=1)
 
 
 class PoolRules(_Strict):

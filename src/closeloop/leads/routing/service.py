@@ -139,7 +139,7 @@ def _save_cursors(session: Session, plans: dict[str, TeamPlan]) -> None:
         for p in plans.values()
         if p.team_id is not None and p.cursor is not None
     }
-    repo.write_cursors(session, {t: c for t, c in moved.items() if c}, existing)  # type: ignore[misc]
+    repo.write_cursors(session, {t: c for t, c in moved.items() if c}, existing)
 
 
 def rule_text(version: int, rule: str, plan: TeamPlan) -> str:
@@ -180,7 +180,7 @@ def assign_lead(
     lead.team_id = plan.team_id
     if rep is None:
         lead.pool_entered_at = at
-        detail = {"team": plan.name, "to": "pool", "reason": plan.why_pool()}
+        pooled = {"team": plan.name, "to": "pool", "reason": plan.why_pool()}
         transition(
             session,
             lead,
@@ -198,7 +198,7 @@ def assign_lead(
             rule=rule,
             rule_version=active.version,
             actor_id=actor_id,
-            detail=detail,
+            detail=pooled,
         )
         return Assignment(lead.id, plan.name, None, None, rule, active.version)
     email = plan.emails[rep.id]
@@ -206,7 +206,11 @@ def assign_lead(
     if lead.assigned_at is None:
         lead.assigned_at = at
     _save_cursors(session, {plan.name: plan})
-    detail = {"team": plan.name, "owner_id": rep.id, "strategy": plan.settings.strategy}
+    detail: dict[str, Any] = {
+        "team": plan.name,
+        "owner_id": rep.id,
+        "strategy": plan.settings.strategy,
+    }
     record_decision(
         session,
         lead_id=lead.id,
