@@ -37,14 +37,14 @@ class ActionResult:
 def _locked_lead(session: Session, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
     if lead is None:
-        raise NotFound(f"no lead with id {lead_id}", field="lead")
+        raise NotFound(f"no lead with id {lead_id}")
     return lead
 
 
 def _user(session: Session, rep_id: int) -> User:
     user = session.get(User, rep_id)
     if user is None:
-        raise NotFound(f"no user with id {rep_id}", field="rep")
+        raise NotFound(f"no user with id {rep_id}")
     return user
 
 
@@ -54,9 +54,7 @@ def _owned(session: Session, lead_id: int, rep_id: int, verb: str) -> tuple[Lead
     lead = _locked_lead(session, lead_id)
     if lead.owner_id != rep_id:
         owner = "nobody" if lead.owner_id is None else f"user {lead.owner_id}"
-        raise Forbidden(
-            f"{user.email} cannot {verb} lead {lead_id}: it is owned by {owner}", field="rep"
-        )
+        raise Forbidden(f"{user.email} cannot {verb} lead {lead_id}: it is owned by {owner}")
     return lead, user
 
 
@@ -101,26 +99,21 @@ def claim_lead(session: Session, *, lead_id: int, rep_id: int, at: datetime) -> 
     pool = active.rules.pool
     rep = repo.lock_rep(session, rep_id)  # first: two claims for one rep queue here
     if rep is None:
-        raise NotFound(f"no user with id {rep_id}", field="rep")
+        raise NotFound(f"no user with id {rep_id}")
     if rep.role not in REP_ROLES or not rep.is_active:
         what = "inactive" if not rep.is_active else f"a {rep.role}"
-        raise Forbidden(
-            f"{rep.email} is {what}: only active sales reps and SDRs claim leads", field="rep"
-        )
+        raise Forbidden(f"{rep.email} is {what}: only active sales reps and SDRs claim leads")
     lead = _locked_lead(session, lead_id)
     # The status decides: a pool lead has no owner by definition (an owner_id left on it is
     # stale, and the claim replaces it).
     if lead.status != LeadStatus.POOL:
         owner = f", owned by user {lead.owner_id}" if lead.owner_id is not None else ""
-        raise Conflict(
-            f"lead {lead_id} is not in the public pool (it is {lead.status}{owner})", field="lead"
-        )
+        raise Conflict(f"lead {lead_id} is not in the public pool (it is {lead.status}{owner})")
     open_now = repo.open_loads(session, [rep.id]).get(rep.id, 0)
     if rep.max_open_leads is not None and open_now >= rep.max_open_leads:
         raise Conflict(
             f"{rep.email} has {open_now} open leads, the cap is {rep.max_open_leads}: "
             "release or close one before claiming",
-            field="rep",
         )
     zone = ZoneInfo(pool.timezone)
     day_start = datetime.combine(at.astimezone(zone).date(), time.min, zone)
@@ -129,7 +122,6 @@ def claim_lead(session: Session, *, lead_id: int, rep_id: int, at: datetime) -> 
         raise Conflict(
             f"{rep.email} has claimed {claimed} leads today, the daily limit is "
             f"{pool.daily_claim_limit}",
-            field="rep",
         )
     lead.owner_id = rep.id
     lead.team_id = rep.team_id
@@ -214,7 +206,7 @@ def accept_lead(session: Session, *, lead_id: int, rep_id: int, at: datetime) ->
     """The owner accepts the lead: it becomes sales-accepted (SAL)."""
     lead, _ = _owned(session, lead_id, rep_id, "accept")
     if lead.status == LeadStatus.SAL:
-        raise Conflict(f"lead {lead_id} is already accepted (sal)", field="lead")
+        raise Conflict(f"lead {lead_id} is already accepted (sal)")
     version = current_rules(session).version
     transition(
         session, lead, LeadStatus.SAL, at=at, actor_id=rep_id, reason="accepted by the owner"

@@ -74,7 +74,7 @@ def resolve_rep(session: Session, rep: str) -> User:
     elif text:
         user = session.scalars(select(User).where(func.lower(User.email) == text.lower())).first()
     if user is None:
-        raise NotFound(f"no user {rep!r} (give an e-mail or a user id)", field="rep")
+        raise NotFound(f"no user {rep!r} (give an e-mail or a user id)")
     return user
 
 
@@ -115,6 +115,8 @@ def assign_command(
             out = {"assignments": [asdict(result) for result in results]}
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    elif all_leads and not out["considered"]:
+        console.print("No open lead without an owner to route.")
     elif all_leads:
         table = Table(
             title=f"Routed {out['considered']:,} leads in {out['seconds']:.2f} s "

@@ -161,7 +161,7 @@ def assign_lead(
     """Route one open unowned lead to a rep of its team, or to the pool if all are at cap."""
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"no lead with id {lead_id}", field="lead")
+        raise NotFound(f"no lead with id {lead_id}")
     _check_assignable(lead)
     active = current_rules(session)
     code = (
@@ -237,16 +237,14 @@ def assign_lead(
 
 def _check_assignable(lead: Lead) -> None:
     if lead.owner_id is not None:
-        raise Conflict(f"lead {lead.id} already has an owner (user {lead.owner_id})", field="lead")
+        raise Conflict(f"lead {lead.id} already has an owner (user {lead.owner_id})")
     if lead.status == LeadStatus.POOL:
         raise Conflict(
             f"lead {lead.id} is in the public pool: a rep claims it (closeloop leads claim)",
-            field="lead",
         )
     if lead.status not in repo.ASSIGNABLE:
         raise Conflict(
             f"lead {lead.id} is {lead.status}: only new, working, mql and sal leads are routed",
-            field="lead",
         )
 
 
