@@ -16,6 +16,7 @@ from closeloop.errors import ClosedLoopError
 from closeloop.jobs.cli import outbox_app, webhook_app, worker
 from closeloop.leads.cli import apikey_app, import_app, leads_app
 from closeloop.leads.matching.cli import dedup
+from closeloop.leads.routing.cli import routing_app, simulate_app
 from closeloop.leads.scoring.cli import app as scoring_app
 from closeloop.leads.sla.cli import app as sla_app
 from closeloop.web.cli import serve
@@ -63,6 +64,8 @@ app.add_typer(leads_app, name="leads")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(scoring_app, name="scoring")
 app.add_typer(sla_app, name="sla")
+app.add_typer(routing_app, name="routing")
+app.add_typer(simulate_app, name="simulate")
 app.command()(serve)
 app.command()(dedup)
 app.command()(worker)

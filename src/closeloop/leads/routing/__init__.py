@@ -1,0 +1,1 @@
+"""Routing: team rules, rep strategies, the public pool and the routing simulator."""

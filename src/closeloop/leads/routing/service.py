@@ -1,0 +1,304 @@
+"""Assigning leads to reps: one lead (on capture) or every open unowned lead (in bulk).
+
+The caller's transaction must have begun with ``closeloop.db.locks.begin_writing``. See
+repository.py for the lock order that keeps a lead from two owners and every rep under cap.
+The rep actions (claim, release, return, accept, contact) are in actions.py.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from closeloop.errors import Conflict, NotFound
+from closeloop.jobs.outbox import emit
+from closeloop.leads.decisions import DecisionKind, record_decision
+from closeloop.leads.routing import repository as repo
+from closeloop.leads.routing.actions import (
+    accept_lead,
+    claim_lead,
+    log_contact,
+    release_lead,
+    return_lead,
+)
+from closeloop.leads.routing.history import write_history
+from closeloop.leads.routing.rules import (
+    CompiledRules,
+    LeadFacts,
+    RoutingRules,
+    TeamSettings,
+    current_rules,
+)
+from closeloop.leads.routing.strategies import Chooser, LoadBalanced, RoundRobin, make_chooser
+from closeloop.leads.states import transition
+from closeloop.models import Channel, Lead, LeadStatus
+
+__all__ = [
+    "AssignSummary",
+    "Assignment",
+    "accept_lead",
+    "assign_lead",
+    "assign_leads",
+    "claim_lead",
+    "log_contact",
+    "release_lead",
+    "return_lead",
+]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where one lead went: a rep, or the public pool when every rep of its team is at cap."""
+
+    lead_id: int
+    team: str
+    owner_id: int | None  # None: the lead went to the pool
+    owner_email: str | None
+    rule: str  # the decision's rule text
+    rule_version: int
+
+
+@dataclass
+class AssignSummary:
+    considered: int = 0
+    assigned: int = 0
+    pooled: int = 0
+    skipped: int = 0  # changed by someone else between reading and writing
+    by_team: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_rep: dict[str, int] = field(default_factory=dict)  # e-mail → leads given
+    rule_version: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class TeamPlan:
+    """One team during an assignment run: its reps (rows locked) and its chooser."""
+
+    name: str
+    team_id: int | None
+    settings: TeamSettings
+    chooser: Chooser | None  # None: the team does not exist or has no eligible rep
+    emails: dict[int, str]
+    cursor: int | None = None  # round-robin position read (None: no cursor row yet)
+
+    def why_pool(self) -> str:
+        if self.team_id is None:
+            return f"team {self.name!r} does not exist"
+        if self.chooser is None:
+            return f"team {self.name!r} has no active {' or '.join(self.settings.roles)}"
+        return f"every rep of {self.name} is at their cap"
+
+
+def _plans(
+    session: Session, rules: RoutingRules, names: set[str], at: datetime
+) -> dict[str, TeamPlan]:
+    """Lock the teams' reps (id order), read their loads and cursors, build the choosers."""
+    ids = repo.team_ids(session, names)
+    reps = repo.lock_team_reps(session, ids.values())
+    round_robin = [
+        ids[n] for n in names if n in ids and rules.settings_for(n).strategy != "performance"
+    ]
+    cursors = repo.read_cursors(session, round_robin)
+    plans: dict[str, TeamPlan] = {}
+    for name in sorted(names):
+        settings = rules.settings_for(name)
+        team_id = ids.get(name)
+        eligible = [r for r in reps if r.team_id == team_id and r.role in settings.roles]
+        chooser = None
+        if eligible:
+            window = None
+            if settings.strategy == "performance":
+                window = (at - timedelta(days=settings.window_days), at)
+            loads = repo.rep_loads(session, eligible, window=window)
+            position = cursors.get(team_id, 0) if team_id is not None else 0
+            chooser = make_chooser(settings.strategy, loads, floor=settings.floor, cursor=position)
+        plans[name] = TeamPlan(
+            name,
+            team_id,
+            settings,
+            chooser,
+            {r.id: r.email for r in eligible},
+            cursors.get(team_id) if team_id is not None else None,
+        )
+    return plans
+
+
+def _save_cursors(session: Session, plans: dict[str, TeamPlan]) -> None:
+    moved = {
+        plan.team_id: plan.chooser.last_id
+        for plan in plans.values()
+        if isinstance(plan.chooser, RoundRobin | LoadBalanced) and plan.team_id is not None
+    }
+    existing = {
+        p.team_id: p.cursor
+        for p in plans.values()
+        if p.team_id is not None and p.cursor is not None
+    }
+    repo.write_cursors(session, {t: c for t, c in moved.items() if c}, existing)
+
+
+def rule_text(version: int, rule: str, plan: TeamPlan) -> str:
+    return f"routing v{version}: {rule} → {plan.name} ({plan.settings.strategy})"[:200]
+
+
+def _assigned_email(lead_id: int, team: str, to: str) -> dict[str, Any]:
+    return {
+        "to": [to],
+        "subject": f"Lead {lead_id} is yours",
+        "body": f"Lead {lead_id} was routed to you ({team}). Make the first contact soon: "
+        f"`closeloop leads contact {lead_id} --rep {to}`.",
+    }
+
+
+def assign_lead(
+    session: Session, *, lead_id: int, at: datetime, actor_id: int | None = None
+) -> Assignment:
+    """Route one open unowned lead to a rep of its team, or to the pool if all are at cap."""
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"no lead with id {lead_id}")
+    _check_assignable(lead)
+    active = current_rules(session)
+    code = (
+        session.scalar(select(Channel.code).where(Channel.id == lead.channel_id))
+        if lead.channel_id
+        else None
+    )
+    facts = LeadFacts(lead.region, lead.city, lead.industry, lead.company_size, code)
+    choice = CompiledRules(active.rules).team_for(facts)
+    plan = _plans(session, active.rules, {choice.team}, at)[choice.team]
+    # Re-read under a row lock, after the reps' rows (the lock order): still unowned?
+    session.refresh(lead, with_for_update=True)
+    _check_assignable(lead)
+    rep = plan.chooser.choose() if plan.chooser else None
+    rule = rule_text(active.version, choice.rule, plan)
+    lead.team_id = plan.team_id
+    if rep is None:
+        lead.pool_entered_at = at
+        pooled = {"team": plan.name, "to": "pool", "reason": plan.why_pool()}
+        transition(
+            session,
+            lead,
+            LeadStatus.POOL,
+            at=at,
+            actor_id=actor_id,
+            reason=plan.why_pool(),
+            detail={"rule": rule},
+        )
+        record_decision(
+            session,
+            lead_id=lead.id,
+            kind=DecisionKind.ASSIGNED,
+            at=at,
+            rule=rule,
+            rule_version=active.version,
+            actor_id=actor_id,
+            detail=pooled,
+        )
+        return Assignment(lead.id, plan.name, None, None, rule, active.version)
+    email = plan.emails[rep.id]
+    lead.owner_id = rep.id
+    if lead.assigned_at is None:
+        lead.assigned_at = at
+    _save_cursors(session, {plan.name: plan})
+    detail: dict[str, Any] = {
+        "team": plan.name,
+        "owner_id": rep.id,
+        "strategy": plan.settings.strategy,
+    }
+    record_decision(
+        session,
+        lead_id=lead.id,
+        kind=DecisionKind.ASSIGNED,
+        at=at,
+        rule=rule,
+        rule_version=active.version,
+        actor_id=actor_id,
+        detail=detail,
+    )
+    payload = {
+        "lead_id": lead.id,
+        "owner_id": rep.id,
+        "owner_email": email,
+        "team": plan.name,
+        "rule": rule,
+        "rule_version": active.version,
+        "email": _assigned_email(lead.id, plan.name, email),
+    }
+    emit(session, "lead.assigned", payload, lead_id=lead.id, at=at)
+    session.flush()
+    return Assignment(lead.id, plan.name, rep.id, email, rule, active.version)
+
+
+def _check_assignable(lead: Lead) -> None:
+    if lead.owner_id is not None:
+        raise Conflict(f"lead {lead.id} already has an owner (user {lead.owner_id})")
+    if lead.status == LeadStatus.POOL:
+        raise Conflict(
+            f"lead {lead.id} is in the public pool: a rep claims it (closeloop leads claim)",
+        )
+    if lead.status not in repo.ASSIGNABLE:
+        raise Conflict(
+            f"lead {lead.id} is {lead.status}: only new, working, mql and sal leads are routed",
+        )
+
+
+def assign_leads(
+    session: Session,
+    *,
+    at: datetime,
+    lead_ids: list[int] | None = None,
+    limit: int | None = None,
+    actor_id: int | None = None,
+) -> AssignSummary:
+    """Route every open unowned lead (not in the pool or nurture), best score first; or only
+    ``lead_ids``. Loads are read once per team, reps chosen in memory, rows written in bulk."""
+    started = time.perf_counter()
+    active = current_rules(session)
+    compiled = CompiledRules(active.rules)
+    names = {rule.team for rule in active.rules.rules} | {active.rules.fallback_team}
+    plans = _plans(session, active.rules, names, at)  # locks every routing team's reps first
+    leads = repo.candidates(session, lead_ids=lead_ids, limit=limit)
+    owners: list[tuple[int, int, int]] = []
+    pooled: list[tuple[int, str, int | None]] = []
+    picked: dict[int, tuple[str, TeamPlan, int | None]] = {}
+    for lead in leads:
+        choice = compiled.team_for_values(*lead[2:])
+        plan = plans[choice.team]
+        rep = plan.chooser.choose() if plan.chooser else None
+        if rep is None:
+            pooled.append((lead.id, lead.status, plan.team_id))
+            picked[lead.id] = (choice.rule, plan, None)
+        else:
+            owners.append((lead.id, rep.id, plan.team_id))  # type: ignore[arg-type]
+            picked[lead.id] = (choice.rule, plan, rep.id)
+    done_owned = repo.set_owners(session, owners, at=at)
+    done_pooled = repo.send_to_pool(session, pooled, at=at)
+    _save_cursors(session, plans)
+    status_of = {lead.id: lead.status for lead in leads}
+    written = [(lead_id, *picked[lead_id]) for lead_id in done_owned]
+    written_pool = [(lead_id, *picked[lead_id]) for lead_id in done_pooled]
+    write_history(session, active.version, written, written_pool, status_of, at, actor_id)
+    summary = AssignSummary(
+        considered=len(leads),
+        assigned=len(done_owned),
+        pooled=len(done_pooled),
+        rule_version=active.version,
+    )
+    summary.skipped = summary.considered - summary.assigned - summary.pooled
+    for lead_id in done_owned:
+        _, plan, rep_id = picked[lead_id]
+        counts = summary.by_team.setdefault(plan.name, {"assigned": 0, "pooled": 0})
+        counts["assigned"] += 1
+        email = plan.emails[rep_id]  # type: ignore[index]
+        summary.by_rep[email] = summary.by_rep.get(email, 0) + 1
+    for lead_id in done_pooled:
+        counts = summary.by_team.setdefault(picked[lead_id][1].name, {"assigned": 0, "pooled": 0})
+        counts["pooled"] += 1
+    summary.seconds = time.perf_counter() - started
+    return summary
