@@ -8,8 +8,10 @@ from fastapi import APIRouter, Header, Request, Response
 
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
+from closeloop.db.types import utcnow
 from closeloop.leads.apikeys import authenticate
 from closeloop.leads.capture.single import capture_one
+from closeloop.leads.qualify import qualify_lead
 from closeloop.leads.schemas import LeadIn, LeadOut
 
 router = APIRouter(prefix="/api/v1", tags=["capture"])
@@ -37,7 +39,10 @@ def capture_lead(
     ] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> LeadOut:
-    """Capture a lead from a form or an ad platform: 201 if new, 200 if it merged."""
+    """Capture a lead from a form or an ad platform: 201 if new, 200 if it merged.
+
+    The lead is scored and routed in the same transaction: the answer carries its score, status
+    (``mql`` when it is sales-ready), team and owner."""
     state = request.app.state
     with unit_of_work(state.engine) as session:
         begin_writing(session)
@@ -49,6 +54,7 @@ def capture_lead(
             settings=state.settings,
             idempotency_key=idempotency_key,
         )
+        qualify_lead(session, lead_id=captured.lead.id, at=utcnow())
         lead = captured.lead
         out = LeadOut(
             id=lead.id,
@@ -62,6 +68,9 @@ def capture_lead(
             content_id=lead.content_id,
             created_at=lead.created_at,
             merged=not captured.created,
+            score=lead.score,
+            owner_id=lead.owner_id,
+            team_id=lead.team_id,
         )
     response.status_code = 201 if captured.created else 200
     return out

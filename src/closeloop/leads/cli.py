@@ -42,6 +42,13 @@ def import_leads_command(
         typer.Option(help="Country of phone numbers written without +code (default: CN)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option(help="Report what would happen; write nothing.")] = False,
+    qualify: Annotated[
+        bool,
+        typer.Option(
+            help="Score and route the leads as they land; --no-qualify for history brought "
+            "over from another CRM."
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -54,6 +61,7 @@ def import_leads_command(
         parse_mapping(pairs),
         (default_region or "").upper() or None,
         dry_run,
+        qualify,
     )
     engine = open_database(db)
     with Progress(
@@ -85,6 +93,11 @@ def _print_summary(summary: ImportSummary) -> None:
     console.print(table)
     if summary.already:
         console.print(f"{summary.already:,} rows were imported before: nothing new for them.")
+    if summary.assigned or summary.pooled or summary.mql:
+        console.print(
+            f"Scored and routed: {summary.mql:,} sales-ready (MQL), {summary.assigned:,} "
+            f"assigned to reps, {summary.pooled:,} to the public pool."
+        )
     if summary.rejects_file:
         console.print(f"Rejected rows, with the reason for each: {summary.rejects_file}")
 

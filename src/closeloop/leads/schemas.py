@@ -59,3 +59,6 @@ class LeadOut(BaseModel):
     content_id: int | None
     created_at: datetime
     merged: bool = Field(description="True when the capture merged into an existing lead")
+    score: int = Field(description="0–100: fit plus engagement, as scored at capture")
+    owner_id: int | None = Field(description="The rep it was routed to; null in the pool")
+    team_id: int | None = Field(description="The team routing chose")

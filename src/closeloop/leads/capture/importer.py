@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from closeloop.leads.capture.headers import map_headers
 from closeloop.leads.capture.readers import RawRow, read_rows
 from closeloop.leads.capture.record import CapturedLead, Rejection, clean_record, source_key
 from closeloop.leads.capture.service import BatchResult, capture_batch
+from closeloop.leads.qualify import qualify_leads
 from closeloop.models import ImportBatch
 
 
@@ -35,6 +37,8 @@ class ImportOptions:
     mapping: dict[str, str] | None = None
     default_region: str | None = None  # None: the setting (CN unless configured)
     dry_run: bool = False
+    # Score and route the leads as they land (off for history brought over from another CRM).
+    qualify: bool = True
 
 
 @dataclass
@@ -47,6 +51,9 @@ class ImportSummary:
     merged: int = 0
     already: int = 0
     rejected: int = 0
+    mql: int = 0  # crossed the sales-ready threshold on arrival
+    assigned: int = 0  # routed to a rep
+    pooled: int = 0  # routed to the public pool (every rep of the team at cap)
     seconds: float = 0.0
     dry_run: bool = False
     rejects_file: str | None = None
@@ -97,14 +104,23 @@ def import_leads(
         salt = f"{source.channel_id}/{source.campaign_id}/{source.content_id}"
         cleaned = _cleaned_batches(rows, mapping, options.mapping or {}, region, salt, settings)
         upcoming = pool.submit(next, cleaned, None)
+        capture = partial(
+            _capture,
+            source=source,
+            attribution=attribution,
+            settings=settings,
+            batch_id=batch_id,
+            options=options,
+            summary=summary,
+        )
         while (items := upcoming.result()) is not None:
             upcoming = pool.submit(next, cleaned, None)
             if shared is not None:
-                summary.add(_capture(shared, items, source, attribution, settings, batch_id))
+                capture(shared, items)
             else:
                 with unit_of_work(engine) as session:
                     begin_writing(session)
-                    summary.add(_capture(session, items, source, attribution, settings, batch_id))
+                    capture(session, items)
                 if rejects:
                     rejects.write([i for i in items if isinstance(i, Rejection)])
             on_progress(len(items))
@@ -132,12 +148,15 @@ def _rolled_back(engine: Engine) -> Iterator[Session]:
 def _capture(
     session: Session,
     items: list[CapturedLead | Rejection],
+    *,
     source: Source,
     attribution: Attribution,
     settings: Settings,
     batch_id: int | None,
-) -> BatchResult:
-    return capture_batch(
+    options: ImportOptions,
+    summary: ImportSummary,
+) -> None:
+    result = capture_batch(
         session,
         items,
         source=source,
@@ -145,6 +164,18 @@ def _capture(
         settings=settings,
         import_batch_id=batch_id,
     )
+    summary.add(result)
+    if options.qualify:
+        # New leads and the leads that merges touched (their engagement grew).
+        touched = {
+            o.lead_id
+            for o in result.outcomes
+            if o.lead_id is not None and o.kind in ("created", "merged")
+        }
+        scored, routed = qualify_leads(session, lead_ids=sorted(touched), at=utcnow())
+        summary.mql += scored.mql
+        summary.assigned += routed.assigned
+        summary.pooled += routed.pooled
 
 
 def _cleaned_batches(

@@ -19,6 +19,7 @@ from closeloop.jobs.outbox import emit
 from closeloop.leads.decisions import DecisionKind, record_decision
 from closeloop.leads.routing import repository as repo
 from closeloop.leads.routing.rules import current_rules
+from closeloop.leads.sla import clock as sla_clock
 from closeloop.leads.states import transition
 from closeloop.models import Lead, LeadStatus, User
 
@@ -135,7 +136,7 @@ def claim_lead(session: Session, *, lead_id: int, rep_id: int, at: datetime) -> 
     transition(
         session, lead, LeadStatus.WORKING, at=at, actor_id=rep.id, reason="claimed from the pool"
     )
-    return _record(
+    result = _record(
         session,
         lead,
         DecisionKind.CLAIMED,
@@ -146,6 +147,8 @@ def claim_lead(session: Session, *, lead_id: int, rep_id: int, at: datetime) -> 
         actor_id=rep.id,
         detail={"owner_id": rep.id, "open_leads": open_now + 1, "claimed_today": claimed + 1},
     )
+    sla_clock.on_assigned(session, lead_ids=[lead.id], at=at)
+    return result
 
 
 def release_lead(
@@ -165,7 +168,7 @@ def release_lead(
         actor_id=rep_id,
         reason=note or "released by the owner",
     )
-    return _record(
+    result = _record(
         session,
         lead,
         DecisionKind.RELEASED,
@@ -176,6 +179,8 @@ def release_lead(
         actor_id=rep_id,
         detail={"reason": note},
     )
+    sla_clock.stop(session, lead_ids=[lead.id])
+    return result
 
 
 def return_lead(
@@ -189,7 +194,7 @@ def return_lead(
     version = current_rules(session).version
     lead.owner_id = None
     transition(session, lead, LeadStatus.NURTURE, at=at, actor_id=rep_id, reason=note[:500])
-    return _record(
+    result = _record(
         session,
         lead,
         DecisionKind.RETURNED,
@@ -200,6 +205,8 @@ def return_lead(
         actor_id=rep_id,
         detail={"reason": note[:500]},
     )
+    sla_clock.stop(session, lead_ids=[lead.id])
+    return result
 
 
 def accept_lead(session: Session, *, lead_id: int, rep_id: int, at: datetime) -> ActionResult:
@@ -211,7 +218,7 @@ def accept_lead(session: Session, *, lead_id: int, rep_id: int, at: datetime) ->
     transition(
         session, lead, LeadStatus.SAL, at=at, actor_id=rep_id, reason="accepted by the owner"
     )
-    return _record(
+    result = _record(
         session,
         lead,
         DecisionKind.ACCEPTED,
@@ -222,6 +229,8 @@ def accept_lead(session: Session, *, lead_id: int, rep_id: int, at: datetime) ->
         actor_id=rep_id,
         detail={"owner_id": rep_id},
     )
+    sla_clock.on_accepted(session, lead_id=lead.id, at=at)
+    return result
 
 
 def log_contact(
@@ -241,7 +250,7 @@ def log_contact(
             session, lead, LeadStatus.WORKING, at=at, actor_id=rep_id, reason="first contact"
         )
     text = (note or "").strip()[:1000] or None
-    return _record(
+    result = _record(
         session,
         lead,
         DecisionKind.CONTACTED,
@@ -252,3 +261,8 @@ def log_contact(
         actor_id=rep_id,
         detail={"first": first, "note": text},
     )
+    if first:
+        sla_clock.on_contacted(session, lead_id=lead.id, at=at)
+    else:
+        sla_clock.on_activity(session, lead_id=lead.id, at=at)
+    return result

@@ -35,6 +35,7 @@ from closeloop.leads.routing.rules import (
     current_rules,
 )
 from closeloop.leads.routing.strategies import Chooser, LoadBalanced, RoundRobin, make_chooser
+from closeloop.leads.sla import clock as sla_clock
 from closeloop.leads.states import transition
 from closeloop.models import Channel, Lead, LeadStatus
 
@@ -61,6 +62,7 @@ class Assignment:
     owner_email: str | None
     rule: str  # the decision's rule text
     rule_version: int
+    routed: bool = True  # False: the rules name a team that does not exist; nothing changed
 
 
 @dataclass
@@ -68,6 +70,7 @@ class AssignSummary:
     considered: int = 0
     assigned: int = 0
     pooled: int = 0
+    unrouted: int = 0  # their team does not exist (yet): left as they were
     skipped: int = 0  # changed by someone else between reading and writing
     by_team: dict[str, dict[str, int]] = field(default_factory=dict)
     by_rep: dict[str, int] = field(default_factory=dict)  # e-mail → leads given
@@ -87,8 +90,6 @@ class TeamPlan:
     cursor: int | None = None  # round-robin position read (None: no cursor row yet)
 
     def why_pool(self) -> str:
-        if self.team_id is None:
-            return f"team {self.name!r} does not exist"
         if self.chooser is None:
             return f"team {self.name!r} has no active {' or '.join(self.settings.roles)}"
         return f"every rep of {self.name} is at their cap"
@@ -172,6 +173,11 @@ def assign_lead(
     facts = LeadFacts(lead.region, lead.city, lead.industry, lead.company_size, code)
     choice = CompiledRules(active.rules).team_for(facts)
     plan = _plans(session, active.rules, {choice.team}, at)[choice.team]
+    if plan.team_id is None:
+        # No such team (a new installation, or a team renamed): leave the lead for a later run
+        # rather than pool it — the pool is for leads a team could not take.
+        rule = rule_text(active.version, choice.rule, plan)
+        return Assignment(lead.id, plan.name, None, None, rule, active.version, routed=False)
     # Re-read under a row lock, after the reps' rows (the lock order): still unowned?
     session.refresh(lead, with_for_update=True)
     _check_assignable(lead)
@@ -232,6 +238,7 @@ def assign_lead(
     }
     emit(session, "lead.assigned", payload, lead_id=lead.id, at=at)
     session.flush()
+    sla_clock.on_assigned(session, lead_ids=[lead.id], at=at)
     return Assignment(lead.id, plan.name, rep.id, email, rule, active.version)
 
 
@@ -267,9 +274,13 @@ def assign_leads(
     owners: list[tuple[int, int, int]] = []
     pooled: list[tuple[int, str, int | None]] = []
     picked: dict[int, tuple[str, TeamPlan, int | None]] = {}
+    unrouted = 0
     for lead in leads:
         choice = compiled.team_for_values(*lead[2:])
         plan = plans[choice.team]
+        if plan.team_id is None:  # no such team: left as it is (see assign_lead)
+            unrouted += 1
+            continue
         rep = plan.chooser.choose() if plan.chooser else None
         if rep is None:
             pooled.append((lead.id, lead.status, plan.team_id))
@@ -278,6 +289,7 @@ def assign_leads(
             owners.append((lead.id, rep.id, plan.team_id))  # type: ignore[arg-type]
             picked[lead.id] = (choice.rule, plan, rep.id)
     done_owned = repo.set_owners(session, owners, at=at)
+    sla_clock.on_assigned(session, lead_ids=list(done_owned), at=at)
     done_pooled = repo.send_to_pool(session, pooled, at=at)
     _save_cursors(session, plans)
     status_of = {lead.id: lead.status for lead in leads}
@@ -288,9 +300,10 @@ def assign_leads(
         considered=len(leads),
         assigned=len(done_owned),
         pooled=len(done_pooled),
+        unrouted=unrouted,
         rule_version=active.version,
     )
-    summary.skipped = summary.considered - summary.assigned - summary.pooled
+    summary.skipped = summary.considered - summary.assigned - summary.pooled - unrouted
     for lead_id in done_owned:
         _, plan, rep_id = picked[lead_id]
         counts = summary.by_team.setdefault(plan.name, {"assigned": 0, "pooled": 0})

@@ -1,0 +1,44 @@
+"""Qualifying captured leads: score them, then route the ones still unowned and open.
+
+Capture over HTTP and import call this in the capture's own transaction, so a lead is never seen
+unscored or unrouted: it arrives with its score, its MQL hand-off if it crossed the threshold,
+its team and rep (or the public pool) and its first-contact SLA clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from closeloop.leads.routing import repository as routing_repo
+from closeloop.leads.routing.service import Assignment, AssignSummary, assign_lead, assign_leads
+from closeloop.leads.scoring.service import LeadScore, ScoringRun, score_lead, score_leads
+from closeloop.models import Lead
+
+
+@dataclass(frozen=True)
+class Qualified:
+    score: LeadScore
+    assignment: Assignment | None  # None: the lead already had an owner, or is not open
+
+
+def qualify_lead(session: Session, *, lead_id: int, at: datetime) -> Qualified:
+    """Score one lead; route it if it is open and nobody owns it yet."""
+    score = score_lead(session, lead_id=lead_id, at=at)
+    lead = session.get_one(Lead, lead_id)
+    session.refresh(lead)  # scoring wrote set-based (score, perhaps status mql)
+    routable = lead.owner_id is None and lead.status in routing_repo.ASSIGNABLE
+    assignment = assign_lead(session, lead_id=lead_id, at=at) if routable else None
+    return Qualified(score, assignment)
+
+
+def qualify_leads(
+    session: Session, *, lead_ids: Sequence[int], at: datetime
+) -> tuple[ScoringRun, AssignSummary]:
+    """Bulk twin of ``qualify_lead``: score every lead, then route the open unowned ones."""
+    scored = score_leads(session, at=at, lead_ids=lead_ids)
+    routed = assign_leads(session, at=at, lead_ids=list(lead_ids))
+    return scored, routed

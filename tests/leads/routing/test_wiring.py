@@ -1,0 +1,159 @@
+"""The hand-off as one process: capture scores and routes, and every rep action moves the lead's
+SLA clock (default SLA rules: Asia/Shanghai, 09:00–12:00 and 13:30–18:00, first contact within
+2 working hours, accept within 3 working days, follow up within 5).
+
+NOW is Monday 2026-06-01 09:00 UTC = 17:00 in Shanghai, one working hour before closing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from closeloop.config import Settings
+from closeloop.db.engine import unit_of_work
+from closeloop.db.locks import begin_writing
+from closeloop.leads.routing.service import (
+    accept_lead,
+    assign_lead,
+    assign_leads,
+    claim_lead,
+    log_contact,
+    release_lead,
+    return_lead,
+)
+from closeloop.models import Channel, Lead, LeadDecision, LeadStatus, Team
+from closeloop.web.app import create_app
+from tests.capture.helpers import TestClient, issue_key
+from tests.factories import at
+from tests.leads.routing.conftest import NOW, Floor, add_lead
+
+# Monday 17:00 + 2 working hours = 17:00–18:00 and Tuesday 09:00–10:00 (Shanghai) = 02:00 UTC.
+FIRST_CONTACT_DUE = at(2026, 6, 2, 2)
+
+
+def act(engine: Engine, action: Callable[..., Any], **arguments: Any) -> Any:
+    with unit_of_work(engine) as session:
+        begin_writing(session)
+        return action(session, **arguments)
+
+
+def clock(read: Session, lead_id: int) -> tuple[str | None, Any, int]:
+    read.rollback()
+    lead = read.get_one(Lead, lead_id)
+    read.refresh(lead)
+    return lead.sla_kind, lead.sla_due_at, lead.sla_level
+
+
+def new_lead(engine: Engine, **fields: Any) -> int:
+    with unit_of_work(engine) as session:
+        return add_lead(session, **fields).id
+
+
+def test_assignment_starts_the_first_contact_clock(
+    engine: Engine, floor: Floor, read: Session
+) -> None:
+    lead_id = new_lead(engine)
+    act(engine, assign_lead, lead_id=lead_id, at=NOW)
+    assert clock(read, lead_id) == ("first_contact", FIRST_CONTACT_DUE, 0)
+
+
+def test_bulk_assignment_starts_a_clock_for_each_lead_it_routed(
+    engine: Engine, floor: Floor, read: Session
+) -> None:
+    ids = [new_lead(engine) for _ in range(3)]
+    act(engine, assign_leads, at=NOW, lead_ids=ids)
+    assert [clock(read, i) for i in ids] == [("first_contact", FIRST_CONTACT_DUE, 0)] * 3
+
+
+def test_first_contact_turns_the_clock_into_accept_or_return(
+    engine: Engine, floor: Floor, read: Session
+) -> None:
+    lead_id = new_lead(engine)
+    owner = act(engine, assign_lead, lead_id=lead_id, at=NOW).owner_id
+    act(engine, log_contact, lead_id=lead_id, rep_id=owner, at=at(2026, 6, 1, 9, 30))
+    # Accept within 3 working days of the assignment: Thursday 17:00 Shanghai = 09:00 UTC.
+    assert clock(read, lead_id) == ("accept", at(2026, 6, 4, 9), 0)
+
+
+def test_accepting_runs_the_follow_up_clock(engine: Engine, floor: Floor, read: Session) -> None:
+    lead_id = new_lead(engine)
+    owner = act(engine, assign_lead, lead_id=lead_id, at=NOW).owner_id
+    act(engine, accept_lead, lead_id=lead_id, rep_id=owner, at=NOW)
+    # 5 working days after Monday 17:00 Shanghai: the next Monday 17:00 = 09:00 UTC.
+    assert clock(read, lead_id) == ("follow_up", at(2026, 6, 8, 9), 0)
+
+
+def test_release_and_return_stop_the_clock(engine: Engine, floor: Floor, read: Session) -> None:
+    released, returned = new_lead(engine), new_lead(engine)
+    for lead_id in (released, returned):
+        act(engine, assign_lead, lead_id=lead_id, at=NOW)
+    read.rollback()
+    owners = {i: read.get_one(Lead, i).owner_id for i in (released, returned)}
+    act(engine, release_lead, lead_id=released, rep_id=owners[released], at=NOW)
+    act(engine, return_lead, lead_id=returned, rep_id=owners[returned], reason="student", at=NOW)
+    assert clock(read, released) == (None, None, 0)
+    assert clock(read, returned) == (None, None, 0)
+
+
+def test_a_claim_from_the_pool_starts_the_first_contact_clock(
+    engine: Engine, floor: Floor, read: Session
+) -> None:
+    lead_id = new_lead(engine, status=LeadStatus.POOL)
+    act(engine, claim_lead, lead_id=lead_id, rep_id=floor["west2"], at=NOW)
+    assert clock(read, lead_id) == ("first_contact", FIRST_CONTACT_DUE, 0)
+
+
+def test_a_lead_whose_team_does_not_exist_is_left_unrouted(
+    engine: Engine, floor: Floor, read: Session
+) -> None:
+    with unit_of_work(engine) as session:  # the rules still name the old team
+        session.get_one(Team, floor.teams["Inside sales"]).name = "Inside sales (old)"
+    lead_id = new_lead(engine, region="FR")  # FR matches no rule: the fallback, Inside sales
+    assignment = act(engine, assign_lead, lead_id=lead_id, at=NOW)
+    assert assignment.routed is False
+    read.rollback()
+    lead = read.get_one(Lead, lead_id)
+    assert (lead.status, lead.owner_id, lead.sla_kind) == ("new", None, None)
+    assert read.scalars(select(LeadDecision).where(LeadDecision.lead_id == lead_id)).all() == []
+
+
+def test_http_capture_answers_with_the_score_team_and_owner(
+    engine: Engine, db_url: str, floor: Floor, read: Session
+) -> None:
+    with unit_of_work(engine) as session:
+        session.add(Channel(code="webinar", name="Webinars", kind="webinar"))
+    key = issue_key(engine, "webinar")
+    app = create_app(Settings(database_url=db_url))
+    body = {
+        "full_name": "Zhang Min",
+        "email": "zhang.min@huaxin.cn",
+        "company": "Huaxin",
+        "title": "CEO",
+        "region": "CN",
+    }
+    with TestClient(app) as client:
+        response = client.post("/api/v1/leads", json=body, headers={"X-API-Key": key})
+    app.state.engine.dispose()
+
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    east = {floor["east1"], floor["east2"], floor["east3"]}
+    assert answer["team_id"] == floor.teams["Sales East"]  # CN leads go east (RULES)
+    assert answer["owner_id"] in east
+    assert answer["score"] > 0  # a CEO: fit points
+    read.rollback()
+    lead = read.get_one(Lead, answer["id"])
+    assert (lead.owner_id, lead.sla_kind, lead.sla_level) == (
+        answer["owner_id"],
+        "first_contact",
+        0,
+    )
+    assert lead.scored_at is not None
+    kinds = read.scalars(
+        select(LeadDecision.kind).where(LeadDecision.lead_id == lead.id).order_by(LeadDecision.id)
+    ).all()
+    assert kinds[-1] == "assigned"
