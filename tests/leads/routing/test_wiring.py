@@ -8,6 +8,7 @@ NOW is Monday 2026-06-01 09:00 UTC = 17:00 in Shanghai, one working hour before 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from closeloop.config import Settings
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
+from closeloop.leads.capture.importer import ImportOptions, ImportSummary, import_leads
 from closeloop.leads.routing.service import (
     accept_lead,
     assign_lead,
@@ -157,3 +159,39 @@ def test_http_capture_answers_with_the_score_team_and_owner(
         select(LeadDecision.kind).where(LeadDecision.lead_id == lead.id).order_by(LeadDecision.id)
     ).all()
     assert kinds[-1] == "assigned"
+
+
+def _import(engine: Engine, tmp_path: Path, *, qualify: bool) -> ImportSummary:
+    path = tmp_path / "fair.csv"
+    path.write_text(
+        "姓名,公司,手机,职位,国家\n"
+        "王伟,华信科技有限公司,13800138000,总经理,CN\n"
+        "李娜,远航物流有限公司,13900139000,经理,CN\n",
+        encoding="utf-8",
+    )
+    options = ImportOptions(channel="referral", qualify=qualify)
+    return import_leads(engine, path, options, Settings())
+
+
+def test_an_import_scores_and_routes_the_leads_it_creates(
+    engine: Engine, floor: Floor, read: Session, tmp_path: Path
+) -> None:
+    summary = _import(engine, tmp_path, qualify=True)
+    assert (summary.created, summary.assigned, summary.pooled) == (2, 2, 0)
+    read.rollback()
+    leads = read.scalars(select(Lead).order_by(Lead.id)).all()
+    east = {floor["east1"], floor["east2"], floor["east3"]}
+    assert all(lead.owner_id in east and lead.sla_kind == "first_contact" for lead in leads)
+    assert all(lead.scored_at is not None for lead in leads)
+
+
+def test_an_import_without_qualifying_leaves_the_leads_as_history(
+    engine: Engine, floor: Floor, read: Session, tmp_path: Path
+) -> None:
+    summary = _import(engine, tmp_path, qualify=False)
+    assert (summary.created, summary.assigned) == (2, 0)
+    read.rollback()
+    leads = read.scalars(select(Lead)).all()
+    assert [(lead.owner_id, lead.scored_at, lead.status) for lead in leads] == [
+        (None, None, "new")
+    ] * 2
