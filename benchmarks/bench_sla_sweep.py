@@ -1,7 +1,8 @@
 """SLA sweep speed: one sweep over N leads' open clocks on SQLite and PostgreSQL.
 
     python benchmarks/bench_sla_sweep.py [--leads 100000] [--db sqlite|postgresql|both]
-                                         [--batch 5000] [--reuse]
+                                         [--batch 5000] [--reuse] [--due-share 0.15]
+                                         [--open-all]
 
 Builds the demo company with N leads (``closeloop demo``), then, set-based, gives every open lead
 an owner (the demo's reps and SDRs, round the list), that owner's team and a running SLA clock:
@@ -41,8 +42,11 @@ NOW = datetime(2026, 10, 28, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 OPEN = ("new", "working", "mql", "sal", "nurture", "pool")  # pool: recycled by an earlier run
 
 
-def prepare(engine: Engine) -> int:
-    """Owners, teams and clocks for every open lead, in one UPDATE; returns how many."""
+def prepare(engine: Engine, *, due_share: float = 0.15, open_all: bool = False) -> int:
+    """Owners, teams and clocks for every open lead, in one UPDATE; returns how many.
+
+    ``due_share`` of the clocks have a step due (a third past each threshold); ``open_all``
+    first reopens every lead that was not merged away, for a table of open leads only."""
     postgresql = engine.dialect.name == "postgresql"
     with unit_of_work(engine) as session:
         people = session.execute(
@@ -52,21 +56,30 @@ def prepare(engine: Engine) -> int:
         ).all()
         owner = " ".join(f"WHEN {i} THEN {p.id}" for i, p in enumerate(people))
         team = " ".join(f"WHEN {i} THEN {p.team_id}" for i, p in enumerate(people))
+        due_per_mille = max(1, round(due_share * 1000))
+        is_due = f"id % 1000 < {due_per_mille}"
         minutes = "(id % 180)"
         future = "(60 + (id % 5760))"
         if postgresql:
             now = "CAST(:now AS timestamptz)"
             due = (
-                f"CASE WHEN id % 20 < 3 THEN {now} - {minutes} * interval '1 minute' "
+                f"CASE WHEN {is_due} THEN {now} - {minutes} * interval '1 minute' "
                 f"ELSE {now} + {future} * interval '1 minute' END"
             )
         else:
             due = (
-                f"CASE WHEN id % 20 < 3 THEN strftime('%Y-%m-%d %H:%M:%f000', :now, "
+                f"CASE WHEN {is_due} THEN strftime('%Y-%m-%d %H:%M:%f000', :now, "
                 f"'-' || {minutes} || ' minutes') "
                 f"ELSE strftime('%Y-%m-%d %H:%M:%f000', :now, '+' || {future} || ' minutes') END"
             )
         statuses = ", ".join(f"'{s}'" for s in OPEN)
+        if open_all:
+            session.execute(
+                text(
+                    "UPDATE leads SET status = 'working' "
+                    f"WHERE status NOT IN ({statuses}, 'merged')"
+                )
+            )
         session.execute(
             text(
                 "UPDATE leads SET status = CASE status WHEN 'pool' THEN 'working' ELSE status END, "
@@ -74,7 +87,7 @@ def prepare(engine: Engine) -> int:
                 f"team_id = CASE id % {len(people)} {team} END, "
                 "sla_kind = CASE id % 3 WHEN 0 THEN 'first_contact' WHEN 1 THEN 'accept' "
                 "ELSE 'follow_up' END, "
-                "sla_level = CASE WHEN id % 20 < 3 THEN id % 20 ELSE 0 END, "
+                f"sla_level = CASE WHEN {is_due} THEN id % 3 ELSE 0 END, "
                 f"sla_due_at = {due} "
                 f"WHERE status IN ({statuses})"
             ),
@@ -87,14 +100,16 @@ def prepare(engine: Engine) -> int:
     return int(count or 0)
 
 
-def run(url: str, leads: int, batch: int, reuse: bool) -> dict[str, object]:
+def run(
+    url: str, leads: int, batch: int, reuse: bool, due_share: float, open_all: bool
+) -> dict[str, object]:
     engine = make_engine(url)
     if not reuse:
         upgrade(engine)
         started = time.perf_counter()
         generate_demo(engine, DemoOptions(seed=1, leads=leads, months=12, end=END))
         print(f"demo: {time.perf_counter() - started:.1f} s")
-    clocks = prepare(engine)
+    clocks = prepare(engine, due_share=due_share, open_all=open_all)
     with unit_of_work(engine) as session:
         past = session.scalar(select(func.count()).where(Lead.sla_due_at <= NOW))
     started = time.perf_counter()
@@ -109,6 +124,7 @@ def run(url: str, leads: int, batch: int, reuse: bool) -> dict[str, object]:
         "leads": leads,
         "open_leads_with_clocks": clocks,
         "clocks_due": int(past or 0),
+        "due_share": due_share,
         "batch_size": batch,
         "seconds": round(seconds, 2),
         "due_clocks_per_second": round((past or 0) / seconds),
@@ -123,13 +139,17 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH)
     parser.add_argument("--reuse", action="store_true", help="Reuse the database; reset clocks.")
+    parser.add_argument("--due-share", type=float, default=0.15, help="share of clocks due")
+    parser.add_argument("--open-all", action="store_true", help="reopen every unmerged lead")
     args = parser.parse_args()
+    label = f"{args.leads}" + (f"-due{args.due_share:g}" if args.due_share != 0.15 else "")
+    options = (args.due_share, args.open_all)
     if args.db in ("sqlite", "both"):
         path = RESULTS / "bench_sla.db"
         RESULTS.mkdir(exist_ok=True)
         url = f"sqlite:///{path}" if args.reuse else fresh_sqlite(path)
-        result = run(url, args.leads, args.batch, args.reuse)
-        write_result("sla_sweep_sqlite", {"benchmark": "SLA sweep", "sqlite": result})
+        result = run(url, args.leads, args.batch, args.reuse, *options)
+        write_result(f"sla_sweep_sqlite-{label}", {"benchmark": "SLA sweep", "sqlite": result})
     if args.db in ("postgresql", "both"):
         name = "closeloop_bench_sla"
         if args.reuse:
@@ -137,8 +157,10 @@ def main() -> None:
             url = f"{base}/{name}"
         else:
             url = fresh_postgres(name)
-        result = run(url, args.leads, args.batch, args.reuse)
-        write_result("sla_sweep_postgresql", {"benchmark": "SLA sweep", "postgresql": result})
+        result = run(url, args.leads, args.batch, args.reuse, *options)
+        write_result(
+            f"sla_sweep_postgresql-{label}", {"benchmark": "SLA sweep", "postgresql": result}
+        )
 
 
 if __name__ == "__main__":
