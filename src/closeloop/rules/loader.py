@@ -6,6 +6,7 @@ the reason, e.g. ``routing.yaml line 12: teams.0.strategy: Input should be 'roun
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
@@ -14,6 +15,15 @@ from pydantic import BaseModel, ValidationError
 from closeloop.errors import Invalid
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def read_rules_file(path: Path) -> str:
+    """The text of a rules file; a missing or unreadable one is one clear error."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise Invalid(f"cannot read {path}: {reason}", field="file") from None
 
 
 def parse_rules(text: str, schema: type[M], *, source: str = "rules") -> M:

@@ -48,6 +48,7 @@ from closeloop.leads.routing.simulate import (
 )
 from closeloop.leads.routing.simulate import as_json as results_json
 from closeloop.models import Lead, RuleSet, Team, User
+from closeloop.rules.loader import read_rules_file
 
 routing_app = typer.Typer(
     help="Routing rules: which team and rep get a lead.", no_args_is_help=True
@@ -292,10 +293,7 @@ def set_command(
     db: DbOption = None,
 ) -> None:
     """Validate a routing file whole and put it in force as the next version."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise Invalid(f"cannot read {file}: {error}", field="file") from None
+    text = read_rules_file(file)
     with unit_of_work(open_database(db)) as session:
         begin_writing(session)
         saved = save_routing_rules(session, text=text, source=file.name)

@@ -17,6 +17,7 @@ from closeloop.db.locks import begin_writing
 from closeloop.errors import Invalid
 from closeloop.leads.scoring.rules import KIND, ScoringRules
 from closeloop.leads.scoring.service import current_rules, score_leads
+from closeloop.rules.loader import read_rules_file
 from closeloop.rules.store import save_rules
 
 app = typer.Typer(
@@ -45,9 +46,7 @@ def set_rules(
 ) -> None:
     """Validate FILE whole and put it in force as the next version; an invalid file changes
     nothing."""
-    if not file.is_file():
-        raise Invalid(f"no such file: {file}", field="file")
-    text = file.read_text(encoding="utf-8")
+    text = read_rules_file(file)
     with unit_of_work(open_database(db)) as session:
         saved = save_rules(session, kind=KIND, text=text, schema=ScoringRules, source=file.name)
     console.print(f"scoring rules v{saved.version} in force (MQL at {saved.rules.mql_threshold})")

@@ -19,6 +19,7 @@ from closeloop.errors import Invalid
 from closeloop.leads.sla.compliance import sla_compliance
 from closeloop.leads.sla.rules import active_sla_rules, save_sla_rules
 from closeloop.leads.sla.tasks import run_sla_sweep
+from closeloop.rules.loader import read_rules_file
 
 app = typer.Typer(
     help="Service levels: working calendar, promises, breaches.", no_args_is_help=True
@@ -67,10 +68,7 @@ def set_rules(
     db: DbOption = None,
 ) -> None:
     """Validate a rules file whole and put it in force as the next version."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise Invalid(f"cannot read {file}: {error}", field="file") from None
+    text = read_rules_file(file)
     engine = open_database(db)
     with unit_of_work(engine) as session:
         begin_writing(session)
