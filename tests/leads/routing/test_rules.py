@@ -104,7 +104,7 @@ def test_the_default_fits_the_demo_teams() -> None:
         ),
         (
             "fallback_team: E\npool: {timezone: Mars/Olympus}\n",
-            "line 2: Value error, unknown time zone",
+            "line 2: Value error, unknown IANA time zone",
         ),
         (
             "fallback_team: E\nteams:\n  E: {floor: 1.5}\n",

@@ -48,7 +48,7 @@ def test_an_invalid_file_is_refused_with_its_line_and_the_old_rules_stay(
 @pytest.mark.parametrize(
     ("change", "line", "reason"),
     [
-        (("Asia/Shanghai", "Asia/Shangai"), 2, "unknown IANA timezone 'Asia/Shangai'"),
+        (("Asia/Shanghai", "Asia/Shangai"), 2, "unknown IANA time zone 'Asia/Shangai'"),
         (("[mon, tue", "[mon, tues, thurs"), 3, "'tues' is not a weekday"),
         (('["09:00-18:00"]', '["09:00-13:00", "12:00-18:00"]'), 4, "overlap at 12:00"),
         (('["09:00-18:00"]', '["9am to 6pm"]'), 4, "not a span of hours"),

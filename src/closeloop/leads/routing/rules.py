@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from closeloop.errors import Invalid
 from closeloop.models import Channel, Team
+from closeloop.rules.fields import TimeZoneName
 from closeloop.rules.loader import _line_of, parse_rules
 from closeloop.rules.store import ActiveRules, active_rules, save_rules
 
@@ -81,16 +81,7 @@ class PoolRules(_Strict):
     """The public pool (公海): how many leads a rep may claim per day, in which time zone."""
 
     daily_claim_limit: int = Field(20, ge=1, le=10_000)
-    timezone: str = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone: {value!r}") from None
-        return value
+    timezone: TimeZoneName = "UTC"
 
 
 class RoutingRules(_Strict):
