@@ -254,11 +254,11 @@ def _history(session: Session, now: datetime) -> tuple[LeadRows, FloatArray, npt
     """Every lead that was not merged away, its creation day (epoch days) and outcome."""
     dialect = session.get_bind().dialect.name
     leads = Lead.__table__
-    epoch = moment(dialect, datetime(1970, 1, 1, tzinfo=UTC))
+    epoch = moment(datetime(1970, 1, 1, tzinfo=UTC), "epoch")
     outcome = session.execute(
         select(
             leads.c.id,
-            days_between(dialect, "leads.created_at", epoch),
+            days_between(dialect, leads.c.created_at, epoch),
             leads.c.sql_at.is_not(None),
         )
         .where(leads.c.status != LeadStatus.MERGED.value)

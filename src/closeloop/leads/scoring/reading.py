@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, and_, literal_column, select, true
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, func, select, true
 from sqlalchemy.orm import Session
 
 from closeloop.db.dialect import one_of
+from closeloop.db.types import UTCDateTime
 from closeloop.models import Channel, Lead, LeadStatus, Touch
 
 S = LeadStatus
@@ -59,14 +60,14 @@ class LeadRows:
 def days_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[float]:
     """``later - earlier`` in days, as a float, on either database."""
     if dialect == "postgresql":
-        return literal_column(f"date_part('epoch', {later} - {earlier}) / 86400.0")  # type: ignore[return-value]
-    return literal_column(f"julianday({later}) - julianday({earlier})")  # type: ignore[return-value]
+        return func.date_part("epoch", later - earlier) / 86400.0  # type: ignore[return-value]
+    return func.julianday(later) - func.julianday(earlier)
 
 
-def moment(dialect: str, at: datetime) -> str:
-    """``at`` as a SQL literal (UTC): a constant the planner folds, no datetime per row."""
-    text = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return f"CAST('{text}+00' AS timestamptz)" if dialect == "postgresql" else f"'{text}'"
+def moment(at: datetime, name: str = "scoring_at") -> BindParameter[datetime]:
+    """``at`` as a bound parameter: the statement's text stays the same from call to call, so
+    SQLAlchemy's compiled cache and the server's prepared statements are reused."""
+    return bindparam(name, at.astimezone(UTC), type_=UTCDateTime())
 
 
 def read_leads(
@@ -106,16 +107,16 @@ def read_leads(
     channel = [row[-1] for row in rows]
     lead_ids = np.array(columns["id"], dtype=np.int64)
 
-    now = moment(dialect, at)
+    now = moment(at)
     touch_statement = (
         select(
             touches.c.lead_id,
             touches.c.kind,
-            days_between(dialect, now, "touches.occurred_at"),
-            days_between(dialect, "touches.occurred_at", "leads.created_at"),
+            days_between(dialect, now, touches.c.occurred_at),
+            days_between(dialect, touches.c.occurred_at, leads.c.created_at),
         )
         .select_from(touches.join(leads, leads.c.id == touches.c.lead_id))
-        .where(and_(*where), touches.c.occurred_at <= literal_column(now))
+        .where(and_(*where), touches.c.occurred_at <= now)
     )
     touch_rows = _fetch_all(session, touch_statement) if len(lead_ids) else []
     if touch_rows:
