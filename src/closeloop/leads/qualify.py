@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from closeloop.leads.routing import repository as routing_repo
 from closeloop.leads.routing.service import Assignment, AssignSummary, assign_lead, assign_leads
 from closeloop.leads.scoring.service import LeadScore, ScoringRun, score_lead, score_leads
-from closeloop.models import Lead
+from closeloop.models import Lead, LeadStatus
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,12 @@ class Qualified:
 
 def qualify_lead(session: Session, *, lead_id: int, at: datetime) -> Qualified:
     """Score one lead; route it if it is open and nobody owns it yet."""
-    score = score_lead(session, lead_id=lead_id, at=at)
     lead = session.get_one(Lead, lead_id)
-    session.refresh(lead)  # scoring wrote set-based (score, perhaps status mql)
+    score = score_lead(session, lead_id=lead_id, at=at)
+    # Scoring wrote set-based: keep the loaded lead in step without reading it back.
+    set_committed_value(lead, "score", score.score)
+    if score.became_mql:
+        set_committed_value(lead, "status", LeadStatus.MQL.value)
     routable = lead.owner_id is None and lead.status in routing_repo.ASSIGNABLE
     assignment = assign_lead(session, lead_id=lead_id, at=at) if routable else None
     return Qualified(score, assignment)

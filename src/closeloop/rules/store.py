@@ -7,7 +7,7 @@ Every decision records the version it was made under.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -25,14 +25,27 @@ class ActiveRules(Generic[M]):
     rules: M
 
 
+# Validated rules by database and row (its id and when it was saved): a row never changes once
+# saved, and validating on every captured lead would cost more than reading the row's id.
+_validated: dict[tuple[str, str, int, Any], Any] = {}
+
+
 def active_rules(session: Session, kind: str, schema: type[M], default: M) -> ActiveRules[M]:
     """The rules of ``kind`` in force, or ``default`` as version 0."""
-    row = session.scalars(
-        select(RuleSet).where(RuleSet.kind == kind).order_by(RuleSet.version.desc()).limit(1)
+    row = session.execute(
+        select(RuleSet.id, RuleSet.version, RuleSet.created_at)
+        .where(RuleSet.kind == kind)
+        .order_by(RuleSet.version.desc())
+        .limit(1)
     ).first()
     if row is None:
         return ActiveRules(0, default)
-    return ActiveRules(row.version, schema.model_validate(row.body))
+    key = (str(session.get_bind().engine.url), kind, row.id, row.created_at)
+    found = _validated.get(key)
+    if found is None or not isinstance(found, ActiveRules) or not isinstance(found.rules, schema):
+        body = session.scalar(select(RuleSet.body).where(RuleSet.id == row.id))
+        found = _validated[key] = ActiveRules(row.version, schema.model_validate(body))
+    return found
 
 
 def save_rules(

@@ -155,6 +155,7 @@ def test_http_capture_answers_with_the_score_team_and_owner(
         0,
     )
     assert lead.scored_at is not None
+    assert (answer["status"], answer["score"]) == (lead.status, lead.score)
     kinds = read.scalars(
         select(LeadDecision.kind).where(LeadDecision.lead_id == lead.id).order_by(LeadDecision.id)
     ).all()
