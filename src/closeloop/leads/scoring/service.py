@@ -77,6 +77,19 @@ def current_rules(session: Session) -> ActiveRules[ScoringRules]:
     return active_rules(session, KIND, ScoringRules, DEFAULT)
 
 
+_scorers: dict[int, tuple[ScoringRules, Scorer]] = {}
+
+
+def scorer_for(rules: ScoringRules) -> Scorer:
+    """The compiled scorer of ``rules`` (the rules in force are one shared object per version,
+    so compiling their keyword matchers happens once, not once per captured lead)."""
+    found = _scorers.get(id(rules))
+    if found is None or found[0] is not rules:
+        _scorers.clear()
+        found = _scorers[id(rules)] = (rules, Scorer(rules))
+    return found[1]
+
+
 def score_lead(session: Session, *, lead_id: int, at: datetime) -> LeadScore:
     """Score one lead now (at capture): the same computation and writes as the batch."""
     run = ScoringRun()
@@ -85,7 +98,7 @@ def score_lead(session: Session, *, lead_id: int, at: datetime) -> LeadScore:
     rows = read_leads(session, at=at, ids=[lead_id], open_only=False)
     if not len(rows):
         raise NotFound(f"lead {lead_id} does not exist", field="lead_id")
-    scores, predicted = _score_rows(rows, Scorer(rules.rules), model)
+    scores, predicted = _score_rows(rows, scorer_for(rules.rules), model)
     changed = _apply(session, rows, scores, predicted, rules, model, at=at, run=run)
     return LeadScore(
         lead_id=lead_id,
@@ -112,7 +125,7 @@ def score_leads(
     rules = current_rules(session)
     model = active_model(session)
     run = ScoringRun(rules_version=rules.version, model_version=model.version if model else None)
-    scorer = Scorer(rules.rules)
+    scorer = scorer_for(rules.rules)
     ids = (
         open_lead_ids(session)
         if lead_ids is None
