@@ -33,9 +33,9 @@ def parse_rules(text: str, schema: type[M], *, source: str = "rules") -> M:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
+        at_line = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise Invalid(f"{source}{line}: not valid YAML/JSON: {problem}", field="file") from None
+        raise Invalid(f"{source}{at_line}: not valid YAML/JSON: {problem}", field="file") from None
     if not isinstance(data, dict):
         raise Invalid(f"{source} line 1: expected a mapping of settings", field="file")
     try:

@@ -286,7 +286,7 @@ def assign_leads(
             pooled.append((lead.id, lead.status, plan.team_id))
             picked[lead.id] = (choice.rule, plan, None)
         else:
-            owners.append((lead.id, rep.id, plan.team_id))  # type: ignore[arg-type]
+            owners.append((lead.id, rep.id, plan.team_id))
             picked[lead.id] = (choice.rule, plan, rep.id)
     done_owned = repo.set_owners(session, owners, at=at)
     sla_clock.on_assigned(session, lead_ids=list(done_owned), at=at)
