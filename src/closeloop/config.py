@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     # Threads that deliver events inside `closeloop serve` (embedded mode).
     embedded_threads: int = 2
     # Outgoing e-mail.
-    smtp_host: str = "127.0.0.1"
+    # No SMTP host: e-mail is off (events still reach webhooks), so an installation without a
+    # mail server does not pile up dead letters.
+    smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str = "closeloop@localhost"
     smtp_user: str | None = None

@@ -122,7 +122,7 @@ def running(
         runtime.stop(timeout_seconds=10)
 
 
-def wait_for(condition: Callable[[], bool], *, timeout: float = 15, what: str = "") -> None:
+def wait_for(condition: Callable[[], bool], *, timeout: float = 45, what: str = "") -> None:
     """Poll ``condition`` every 50 ms until true; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():

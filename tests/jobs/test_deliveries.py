@@ -150,6 +150,7 @@ def test_an_unreachable_smtp_server_is_a_recorded_failure(
         db_url,
         redis_url=redis_url,
         queue_prefix=queue_prefix,
+        smtp_host="127.0.0.1",
         smtp_port=9,
         delivery_max_attempts=2,
     )

@@ -134,6 +134,17 @@ def test_dispatch_makes_one_delivery_per_matching_subscription_and_address(
         assert session.scalar(select(func.count()).where(OutboxEvent.dispatched_at.is_(None))) == 0
 
 
+def test_without_a_mail_server_events_reach_webhooks_only(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        subscribe(session, ["lead.*"])
+        emit(session, "lead.assigned", {"email": {"to": ["rep@example.cn"], "subject": "yours"}})
+    with unit_of_work(engine) as session:
+        begin_writing(session)
+        dispatched = dispatch_outbox(session, now=T0, limit=10, email=False)
+    assert dispatched.events == 1
+    assert [(d.channel, d.target) for d in deliveries(engine)] == [("webhook", "1")]
+
+
 def test_a_second_dispatch_finds_nothing_and_batches_respect_the_limit(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         subscribe(session, ["*"])

@@ -96,14 +96,18 @@ class JobSystem:
     # Actors return None: Dramatiq keeps no results here (no Results middleware); they log.
 
     def _dispatch(self, slot: int) -> None:
-        result = run_dispatch(
+        result = self._run_dispatch()
+        if result["events"]:
+            log.info("%s: %s", DISPATCH, result)
+
+    def _run_dispatch(self) -> dict[str, Any]:
+        return run_dispatch(
             self.engine,
             now=utcnow(),
             enqueue=self.enqueue_deliveries,
             batch_size=self.settings.dispatch_batch_size,
+            email=self.settings.smtp_host is not None,  # no mail server: webhooks only
         )
-        if result["events"]:
-            log.info("%s: %s", DISPATCH, result)
 
     def _periodic(self, name: str, slot: int) -> None:
         result = self.run_task(name, slot)
@@ -116,12 +120,7 @@ class JobSystem:
             log.warning("periodic task %s is not in this worker's schedule; skipped", name)
             return {"skipped": "unknown task"}
         if task.target == DISPATCH:
-            return run_dispatch(
-                self.engine,
-                now=utcnow(),
-                enqueue=self.enqueue_deliveries,
-                batch_size=self.settings.dispatch_batch_size,
-            )
+            return self._run_dispatch()
         if task.target == REDRIVE:
             # Never redrive a delivery that is only waiting out its retry backoff.
             older = max(

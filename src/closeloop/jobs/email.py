@@ -24,6 +24,8 @@ def compose(settings: Settings, *, to: str, event_id: int, email: dict[str, Any]
 
 def send_email(settings: Settings, message: EmailMessage) -> None:
     """Send one message with the SMTP settings; raise ``DeliveryFailed`` if it was not accepted."""
+    if settings.smtp_host is None:
+        raise DeliveryFailed("e-mail is off: set CLOSELOOP_SMTP_HOST")
     try:
         with smtplib.SMTP(
             settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds

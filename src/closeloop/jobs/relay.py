@@ -58,8 +58,11 @@ def delivery_rows(
     events: Sequence[tuple[int, str, dict[str, Any]]],
     subscriptions: Sequence[tuple[int, list[str]]],
     now: datetime,
+    *,
+    email: bool = True,
 ) -> list[dict[str, Any]]:
-    """The deliveries of some events: each matching subscription, then each e-mail address."""
+    """The deliveries of some events: each matching subscription, then each e-mail address
+    (unless ``email`` is off)."""
     rows = []
     for event_id, topic, payload in events:
         targets = [
@@ -67,7 +70,8 @@ def delivery_rows(
             for sub_id, topics in subscriptions
             if topic_matches(topics, topic)
         ]
-        targets += [(EMAIL, address) for address in email_recipients(payload or {})]
+        if email:
+            targets += [(EMAIL, address) for address in email_recipients(payload or {})]
         rows += [
             {
                 "event_id": event_id,
@@ -91,8 +95,11 @@ class Dispatched:
     delivery_ids: list[int]
 
 
-def dispatch_outbox(session: Session, *, now: datetime, limit: int) -> Dispatched:
-    """Turn up to ``limit`` undispatched events into pending deliveries (to enqueue after commit).
+def dispatch_outbox(
+    session: Session, *, now: datetime, limit: int, email: bool = True
+) -> Dispatched:
+    """Turn up to ``limit`` undispatched events into pending deliveries (to enqueue after commit);
+    with ``email`` off, events addressed to people reach webhooks only.
 
     On SQLite the session must have begun with ``closeloop.db.locks.begin_writing``.
     """
@@ -123,6 +130,7 @@ def dispatch_outbox(session: Session, *, now: datetime, limit: int) -> Dispatche
         [(e.id, e.topic, e.payload) for e in claimed],
         [(s.id, list(s.topics or [])) for s in subscriptions],
         now,
+        email=email,
     )
     if not rows:
         return Dispatched(len(claimed), [])

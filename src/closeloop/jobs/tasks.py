@@ -23,6 +23,7 @@ def run_dispatch(
     enqueue: Enqueue,
     batch_size: int = 1000,
     budget_seconds: float = 10.0,
+    email: bool = True,
 ) -> dict[str, Any]:
     """Relay batches of events until the outbox is empty (or the time budget is spent)."""
     started = time.monotonic()
@@ -32,7 +33,7 @@ def run_dispatch(
     while True:
         with unit_of_work(engine) as session:
             begin_writing(session)
-            result = dispatch_outbox(session, now=now, limit=batch_size)
+            result = dispatch_outbox(session, now=now, limit=batch_size, email=email)
         # After commit: a delivery id is only ever enqueued once its row exists for everyone.
         if result.delivery_ids:
             enqueue(result.delivery_ids)
