@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from closeloop.errors import Conflict
 from closeloop.leads.routing import repository as routing_repo
 from closeloop.leads.routing.service import Assignment, AssignSummary, assign_lead, assign_leads
 from closeloop.leads.scoring.service import LeadScore, ScoringRun, score_lead, score_leads
@@ -34,8 +35,14 @@ def qualify_lead(session: Session, *, lead_id: int, at: datetime) -> Qualified:
     set_committed_value(lead, "score", score.score)
     if score.became_mql:
         set_committed_value(lead, "status", LeadStatus.MQL.value)
-    routable = lead.owner_id is None and lead.status in routing_repo.ASSIGNABLE
-    assignment = assign_lead(session, lead_id=lead_id, at=at) if routable else None
+    assignment = None
+    if lead.owner_id is None and lead.status in routing_repo.ASSIGNABLE:
+        try:
+            assignment = assign_lead(session, lead_id=lead_id, at=at)
+        except Conflict:
+            # Routed by someone else between our look and the row lock (a bulk run): the
+            # capture stands; assign_lead refuses before it writes anything.
+            assignment = None
     return Qualified(score, assignment)
 
 
