@@ -18,6 +18,7 @@ from closeloop.leads.apikeys import create_api_key
 from closeloop.leads.capture.headers import parse_mapping
 from closeloop.leads.capture.importer import ImportOptions, ImportSummary, import_leads
 from closeloop.leads.capture.unmerge import unmerge_lead
+from closeloop.leads.history import lead_history
 
 import_app = typer.Typer(help="Bring data in from files.", no_args_is_help=True)
 leads_app = typer.Typer(help="Work with leads.", no_args_is_help=True)
@@ -118,6 +119,28 @@ def unmerge(
         console.print(f"Cleared on lead {result.survivor_id}: {', '.join(result.cleared)}.")
     if result.kept:
         console.print(f"Changed since the merge, so kept: {', '.join(result.kept)}.")
+
+
+@leads_app.command("history")
+def history(
+    lead_id: Annotated[int, typer.Argument(metavar="ID", help="The lead.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """A lead's timeline: status changes and every decision, with the rule that made it."""
+    with unit_of_work(open_database(db)) as session:
+        entries = lead_history(session, lead_id=lead_id)
+    if as_json:
+        rows = [{**asdict(e), "at": e.at.isoformat()} for e in entries]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Lead {lead_id}")
+    for column in ("when (UTC)", "what", "", "by", "rule"):
+        table.add_column(column)
+    for e in entries:
+        rule = f"{e.rule} (v{e.rule_version})" if e.rule and e.rule_version is not None else e.rule
+        table.add_row(e.at.strftime("%Y-%m-%d %H:%M"), e.what, e.summary, e.actor or "", rule or "")
+    console.print(table)
 
 
 apikey_app = typer.Typer(help="API keys for lead capture.", no_args_is_help=True)
