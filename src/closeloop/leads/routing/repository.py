@@ -210,42 +210,43 @@ def candidates(
 
 
 def set_owners(
-    session: Session, rows: Sequence[tuple[int, int, int]], *, at: datetime
+    session: Session, rows: Sequence[tuple[int, int, int, datetime]], *, at: datetime
 ) -> list[int]:
-    """Give leads (id, owner, team) their owner if they still have none; the ids updated."""
+    """Give leads (id, owner, team, first-contact due) their owner if they still have none, and
+    start their first-contact SLA clock in the same write; the ids updated."""
     if not rows:
         return []
     if is_postgresql(session):
-        done: list[int] = []
-        for start in range(0, len(rows), CHUNK):
-            part = rows[start : start + CHUNK]
-            done.extend(
-                session.scalars(
-                    text(
-                        "UPDATE leads SET owner_id = v.owner_id, team_id = v.team_id, "
-                        "assigned_at = COALESCE(leads.assigned_at, :at), updated_at = :at "
-                        "FROM unnest(CAST(:ids AS bigint[]), CAST(:owners AS bigint[]), "
-                        "CAST(:teams AS bigint[])) AS v(id, owner_id, team_id) "
-                        "WHERE leads.id = v.id AND leads.owner_id IS NULL "
-                        "AND leads.status = ANY(CAST(:statuses AS varchar[])) RETURNING leads.id"
-                    ),
-                    {
-                        "ids": [r[0] for r in part],
-                        "owners": [r[1] for r in part],
-                        "teams": [r[2] for r in part],
-                        "statuses": list(ASSIGNABLE),
-                        "at": at,
-                    },
-                )
-            )
-        return done
+        return _postgres_chunks(
+            session,
+            "UPDATE leads SET owner_id = v.owner_id, team_id = v.team_id, "
+            "assigned_at = COALESCE(leads.assigned_at, :at), updated_at = :at, "
+            "sla_kind = 'first_contact', sla_due_at = v.due, sla_level = 0 "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:owners AS bigint[]), "
+            "CAST(:teams AS bigint[]), CAST(:dues AS timestamptz[])) "
+            "AS v(id, owner_id, team_id, due) "
+            "WHERE leads.id = v.id AND leads.owner_id IS NULL "
+            "AND leads.status = ANY(CAST(:statuses AS varchar[])) RETURNING leads.id",
+            {
+                "ids": [r[0] for r in rows],
+                "owners": [r[1] for r in rows],
+                "teams": [r[2] for r in rows],
+                "dues": [r[3] for r in rows],
+            },
+            statuses=list(ASSIGNABLE),
+            at=at,
+        )
     stamp = _sqlite_time(at)
     statuses = ", ".join(f"'{s}'" for s in ASSIGNABLE)
     _sqlite_many(
         session,
         "UPDATE leads SET owner_id = ?, team_id = ?, assigned_at = COALESCE(assigned_at, ?), "
-        f"updated_at = ? WHERE id = ? AND owner_id IS NULL AND status IN ({statuses})",
-        [(owner, team, stamp, stamp, lead_id) for lead_id, owner, team in rows],
+        "updated_at = ?, sla_kind = 'first_contact', sla_due_at = ?, sla_level = 0 "
+        f"WHERE id = ? AND owner_id IS NULL AND status IN ({statuses})",
+        [
+            (owner, team, stamp, stamp, _sqlite_time(due), lead_id)
+            for lead_id, owner, team, due in rows
+        ],
     )
     return [r[0] for r in rows]
 
@@ -257,28 +258,21 @@ def send_to_pool(
     if not rows:
         return []
     if is_postgresql(session):
-        done: list[int] = []
-        for start in range(0, len(rows), CHUNK):
-            part = rows[start : start + CHUNK]
-            done.extend(
-                session.scalars(
-                    text(
-                        "UPDATE leads SET status = 'pool', pool_entered_at = :at, "
-                        "team_id = v.team_id, updated_at = :at "
-                        "FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS varchar[]), "
-                        "CAST(:teams AS bigint[])) AS v(id, status, team_id) "
-                        "WHERE leads.id = v.id AND leads.owner_id IS NULL "
-                        "AND leads.status = v.status RETURNING leads.id"
-                    ),
-                    {
-                        "ids": [r[0] for r in part],
-                        "statuses": [r[1] for r in part],
-                        "teams": [r[2] for r in part],
-                        "at": at,
-                    },
-                )
-            )
-        return done
+        return _postgres_chunks(
+            session,
+            "UPDATE leads SET status = 'pool', pool_entered_at = :at, "
+            "team_id = v.team_id, updated_at = :at "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS varchar[]), "
+            "CAST(:teams AS bigint[])) AS v(id, status, team_id) "
+            "WHERE leads.id = v.id AND leads.owner_id IS NULL "
+            "AND leads.status = v.status RETURNING leads.id",
+            {
+                "ids": [r[0] for r in rows],
+                "statuses": [r[1] for r in rows],
+                "teams": [r[2] for r in rows],
+            },
+            at=at,
+        )
     stamp = _sqlite_time(at)
     _sqlite_many(
         session,
@@ -287,6 +281,19 @@ def send_to_pool(
         [(stamp, team, stamp, lead_id, status) for lead_id, status, team in rows],
     )
     return [r[0] for r in rows]
+
+
+def _postgres_chunks(
+    session: Session, sql: str, arrays: dict[str, list[Any]], **params: Any
+) -> list[int]:
+    """Run an ``UPDATE … FROM unnest(:arrays) … RETURNING id`` over the arrays, CHUNK rows at a
+    time (bounded parameter size); the ids it returned."""
+    done: list[int] = []
+    total = len(next(iter(arrays.values())))
+    for start in range(0, total, CHUNK):
+        part = {name: values[start : start + CHUNK] for name, values in arrays.items()}
+        done.extend(session.scalars(text(sql), {**part, **params}))
+    return done
 
 
 def _sqlite_many(session: Session, sql: str, params: list[tuple[Any, ...]]) -> None:

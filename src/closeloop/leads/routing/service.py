@@ -186,7 +186,7 @@ def assign_lead(
     lead.team_id = plan.team_id
     if rep is None:
         lead.pool_entered_at = at
-        pooled = {"team": plan.name, "to": "pool", "reason": plan.why_pool()}
+        detail: dict[str, Any] = {"team": plan.name, "to": "pool", "reason": plan.why_pool()}
         transition(
             session,
             lead,
@@ -196,27 +196,16 @@ def assign_lead(
             reason=plan.why_pool(),
             detail={"rule": rule},
         )
-        record_decision(
-            session,
-            lead_id=lead.id,
-            kind=DecisionKind.ASSIGNED,
-            at=at,
-            rule=rule,
-            rule_version=active.version,
-            actor_id=actor_id,
-            detail=pooled,
-        )
-        return Assignment(lead.id, plan.name, None, None, rule, active.version)
-    email = plan.emails[rep.id]
-    lead.owner_id = rep.id
-    if lead.assigned_at is None:
-        lead.assigned_at = at
-    _save_cursors(session, {plan.name: plan})
-    detail: dict[str, Any] = {
-        "team": plan.name,
-        "owner_id": rep.id,
-        "strategy": plan.settings.strategy,
-    }
+    else:
+        lead.owner_id = rep.id
+        if lead.assigned_at is None:
+            lead.assigned_at = at
+        # The first-contact SLA clock starts with the assignment, in the same row write.
+        lead.sla_kind = sla_clock.ClockKind.FIRST_CONTACT.value
+        lead.sla_due_at = sla_clock.first_contact_due(session, at=at).for_team(plan.team_id)
+        lead.sla_level = 0
+        _save_cursors(session, {plan.name: plan})
+        detail = {"team": plan.name, "owner_id": rep.id, "strategy": plan.settings.strategy}
     record_decision(
         session,
         lead_id=lead.id,
@@ -227,6 +216,9 @@ def assign_lead(
         actor_id=actor_id,
         detail=detail,
     )
+    if rep is None:
+        return Assignment(lead.id, plan.name, None, None, rule, active.version)
+    email = plan.emails[rep.id]
     payload = {
         "lead_id": lead.id,
         "owner_id": rep.id,
@@ -238,7 +230,6 @@ def assign_lead(
     }
     emit(session, "lead.assigned", payload, lead_id=lead.id, at=at)
     session.flush()
-    sla_clock.on_assigned(session, lead_ids=[lead.id], at=at)
     return Assignment(lead.id, plan.name, rep.id, email, rule, active.version)
 
 
@@ -271,7 +262,8 @@ def assign_leads(
     names = {rule.team for rule in active.rules.rules} | {active.rules.fallback_team}
     plans = _plans(session, active.rules, names, at)  # locks every routing team's reps first
     leads = repo.candidates(session, lead_ids=lead_ids, limit=limit)
-    owners: list[tuple[int, int, int]] = []
+    due = sla_clock.first_contact_due(session, at=at)
+    owners: list[tuple[int, int, int, datetime]] = []
     pooled: list[tuple[int, str, int | None]] = []
     picked: dict[int, tuple[str, TeamPlan, int | None]] = {}
     unrouted = 0
@@ -286,10 +278,9 @@ def assign_leads(
             pooled.append((lead.id, lead.status, plan.team_id))
             picked[lead.id] = (choice.rule, plan, None)
         else:
-            owners.append((lead.id, rep.id, plan.team_id))
+            owners.append((lead.id, rep.id, plan.team_id, due.for_team(plan.team_id)))
             picked[lead.id] = (choice.rule, plan, rep.id)
-    done_owned = repo.set_owners(session, owners, at=at)
-    sla_clock.on_assigned(session, lead_ids=list(done_owned), at=at)
+    done_owned = repo.set_owners(session, owners, at=at)  # their first-contact clocks too
     done_pooled = repo.send_to_pool(session, pooled, at=at)
     _save_cursors(session, plans)
     status_of = {lead.id: lead.status for lead in leads}

@@ -8,6 +8,7 @@ lead's team (``leads.team_id`` → ``teams.name`` → the rules' team entry, els
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -30,33 +31,52 @@ class ClockKind(StrEnum):
 _CLOCK_COLUMNS = ("sla_kind", "sla_due_at", "sla_level")
 
 
+@dataclass(frozen=True)
+class FirstContactDue:
+    """When the first contact of leads assigned at one moment falls due, by team."""
+
+    by_team: dict[int, datetime]  # the teams the rules name
+    default: datetime  # every other team, and no team
+
+    def for_team(self, team_id: int | None) -> datetime:
+        return self.by_team.get(team_id, self.default) if team_id is not None else self.default
+
+
+def first_contact_due(session: Session, *, at: datetime) -> FirstContactDue:
+    """Due times of first contacts for leads assigned at ``at``: ``first_contact_hours`` of the
+    team's rules (the default's for teams the rules do not name), in working hours."""
+    rules = active_sla_rules(session).rules
+    calendar = rules.working_calendar
+    return FirstContactDue(
+        {
+            team_id: calendar.add_working_hours(at, rules.for_team(name).first_contact_hours)
+            for team_id, name in _team_names(session, rules).items()
+        },
+        calendar.add_working_hours(at, rules.default.first_contact_hours),
+    )
+
+
 def on_assigned(session: Session, *, lead_ids: list[int], at: datetime) -> None:
     """Start the first-contact clocks of newly assigned leads: due ``first_contact_hours`` of
     each lead's team after ``at``."""
     if not lead_ids:
         return
-    rules = active_sla_rules(session).rules
-    calendar = rules.working_calendar
-    due_by_team = {
-        team_id: calendar.add_working_hours(at, rules.for_team(name).first_contact_hours)
-        for team_id, name in _team_names(session, rules).items()
-    }
-    default_due = calendar.add_working_hours(at, rules.default.first_contact_hours)
+    due = first_contact_due(session, at=at)
     # Typed literals: inside CASE the column's UTC type would not be applied to the values.
-    due = (
+    due_at = (
         case(
-            {team_id: literal(moment, UTCDateTime()) for team_id, moment in due_by_team.items()},
+            {team_id: literal(moment, UTCDateTime()) for team_id, moment in due.by_team.items()},
             value=Lead.__table__.c.team_id,
-            else_=literal(default_due, UTCDateTime()),
+            else_=literal(due.default, UTCDateTime()),
         )
-        if due_by_team
-        else default_due
+        if due.by_team
+        else due.default
     )
     _update(
         session,
         lead_ids,
         sla_kind=ClockKind.FIRST_CONTACT.value,
-        sla_due_at=due,
+        sla_due_at=due_at,
         sla_level=0,
     )
 
