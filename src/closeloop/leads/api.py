@@ -8,10 +8,8 @@ from fastapi import APIRouter, Header, Request, Response
 
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
-from closeloop.db.types import utcnow
 from closeloop.leads.apikeys import authenticate
 from closeloop.leads.capture.single import capture_one
-from closeloop.leads.qualify import qualify_lead
 from closeloop.leads.schemas import LeadIn, LeadOut
 
 router = APIRouter(prefix="/api/v1", tags=["capture"])
@@ -54,7 +52,6 @@ def capture_lead(
             settings=state.settings,
             idempotency_key=idempotency_key,
         )
-        qualify_lead(session, lead_id=captured.lead.id, at=utcnow())
         lead = captured.lead
         out = LeadOut(
             id=lead.id,

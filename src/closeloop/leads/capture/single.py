@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from closeloop.config import Settings
 from closeloop.db.locks import lock_keys
+from closeloop.db.types import utcnow
 from closeloop.errors import Conflict, Invalid
 from closeloop.leads.apikeys import KeyHolder
 from closeloop.leads.capture.attribution import Attribution
 from closeloop.leads.capture.headers import FIELDS
 from closeloop.leads.capture.record import Rejection, clean_record, source_key
 from closeloop.leads.capture.service import capture_batch, capture_lock_keys
+from closeloop.leads.qualify import qualify_lead
 from closeloop.leads.schemas import LeadIn
 from closeloop.models import IdempotencyKey, Lead
 
@@ -37,7 +39,8 @@ def capture_one(
     settings: Settings,
     idempotency_key: str | None = None,
 ) -> Captured:
-    """Capture one lead for the key's source; the session must have begun with begin_writing."""
+    """Capture one lead for the key's source, then score and route it (a repeat of an earlier
+    Idempotency-Key returns the lead as it is); the session must have begun with begin_writing."""
     raw = payload.model_dump(exclude={"touch", "default_region"}, exclude_none=True, mode="json")
     if payload.touch:
         raw.update(payload.touch.model_dump(exclude_none=True))
@@ -100,7 +103,10 @@ def capture_one(
             )
         )
         session.flush()
-    return Captured(_current(session, outcome.lead_id), created)
+    lead = _current(session, outcome.lead_id)
+    # Speed to lead: scored, routed and its SLA clock started in this same transaction.
+    qualify_lead(session, lead_id=lead.id, at=utcnow())
+    return Captured(lead, created)
 
 
 def _current(session: Session, lead_id: int) -> Lead:
