@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from closeloop import __version__
+from closeloop.access.cli import token_app, user_app
 from closeloop.analytics.cli import app as report_app
 from closeloop.cli_support import err_console, set_root_db
 from closeloop.db.cli import init
@@ -71,6 +72,8 @@ app.command()(dedup)
 app.command()(worker)
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from closeloop.access.users import give_admin_a_password
 from closeloop.analytics.period import Grouping, Period, parse_date
 from closeloop.analytics.render import roi_tables
 from closeloop.analytics.roi import roi_report
@@ -65,3 +66,13 @@ def demo(
         report = roi_report(session, grouping=Grouping.CHANNEL, period=Period())
     for table in roi_tables(report):
         console.print(table)
+    with unit_of_work(engine) as session:
+        admin = give_admin_a_password(session)
+    if admin is not None:
+        email, password = admin
+        console.print(
+            "Sign in to the web app (`closeloop serve`, then http://127.0.0.1:8000) as "
+            f"{email} with the password below — shown only now:",
+            highlight=False,
+        )
+        console.print(password, highlight=False, markup=False)

@@ -1,6 +1,14 @@
 """The ORM classes; importing this package registers every table."""
 
-from closeloop.models.account import Account, Contact, Tag, account_tags, contact_tags
+from closeloop.models.account import (
+    Account,
+    Contact,
+    Tag,
+    account_tags,
+    contact_tags,
+    lead_tags,
+)
+from closeloop.models.audit import AuditEntry, InstanceSetting
 from closeloop.models.capture import ApiKey, IdempotencyKey, ImportBatch, LeadMerge, LeadReject
 from closeloop.models.invoice import Invoice, InvoiceAdjustment
 from closeloop.models.lead import (
@@ -25,13 +33,15 @@ from closeloop.models.payment import Allocation, Payment
 from closeloop.models.rules import RoutingCursor, RuleSet, ScoringModel
 from closeloop.models.target import Target
 from closeloop.models.touch import Touch
-from closeloop.models.user import Role, Team, User
+from closeloop.models.user import ApiToken, Role, Team, User
 
 __all__ = [
     "INVALID_REASONS",
     "Account",
     "Allocation",
     "ApiKey",
+    "ApiToken",
+    "AuditEntry",
     "Campaign",
     "Channel",
     "Contact",
@@ -41,6 +51,7 @@ __all__ = [
     "IdempotencyKey",
     "ImportBatch",
     "Installment",
+    "InstanceSetting",
     "Invoice",
     "InvoiceAdjustment",
     "Lead",
@@ -72,4 +83,5 @@ __all__ = [
     "WebhookSubscription",
     "account_tags",
     "contact_tags",
+    "lead_tags",
 ]

@@ -54,3 +54,10 @@ contact_tags = Table(
     Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
     Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
 )
+
+lead_tags = Table(
+    "lead_tags",
+    Base.metadata,
+    Column("lead_id", ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)

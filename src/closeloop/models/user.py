@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
@@ -40,4 +41,25 @@ class User(Timestamped, Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     is_active: Mapped[bool] = mapped_column(default=True)
     max_open_leads: Mapped[int | None]
-    locale: Mapped[str] = mapped_column(String(10), default="en")
+    # The user's chosen language (en, zh_CN); None = follow the browser's Accept-Language.
+    locale: Mapped[str | None] = mapped_column(String(10))
+    # Sign-in (closeloop.access): an argon2 hash; None = this user cannot sign in with a password.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
+
+
+class ApiToken(Timestamped, Base):
+    """A token an integration uses to call the API as a user, within its scopes."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(200))  # space-separated: read write
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

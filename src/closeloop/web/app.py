@@ -9,11 +9,13 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from closeloop import __version__
+from closeloop.access.secrets import instance_secret
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine
 from closeloop.db.migrate import ensure_current
 from closeloop.leads.api import router as leads_router
 from closeloop.web import errors
+from closeloop.web.auth import install_sessions
 from closeloop.web.limits import BodySizeLimit
 
 
@@ -53,5 +55,6 @@ def create_app(settings: Settings) -> FastAPI:
             connection.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    install_sessions(app, instance_secret(engine))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

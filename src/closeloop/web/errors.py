@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from closeloop.errors import ClosedLoopError
+from closeloop.web.auth import SignInRequired, sign_in_redirect
 
 
 def _location(field: str | None) -> list[str]:
@@ -15,10 +16,17 @@ def _location(field: str | None) -> list[str]:
     return parts if parts[0] in ("body", "header", "query", "path") else ["body", *parts]
 
 
-async def closeloop_error(_: Request, error: Exception) -> JSONResponse:
+async def closeloop_error(request: Request, error: Exception) -> JSONResponse:
     """A domain error: 422 with the field's path, like FastAPI's own validation errors."""
     assert isinstance(error, ClosedLoopError)
-    headers = {"WWW-Authenticate": "X-API-Key"} if error.status == 401 else None
+    headers = None
+    if error.status == 401:
+        scheme = (
+            "X-API-Key"
+            if request.url.path == "/api/v1/leads" and request.method == "POST"
+            else "Bearer"
+        )
+        headers = {"WWW-Authenticate": scheme}
     if error.status == 422:
         body = {
             "detail": [{"loc": _location(error.field), "msg": error.message, "type": "value_error"}]
@@ -30,3 +38,4 @@ async def closeloop_error(_: Request, error: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ClosedLoopError, closeloop_error)
+    app.add_exception_handler(SignInRequired, sign_in_redirect)
