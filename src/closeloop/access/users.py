@@ -157,6 +157,26 @@ def set_password(session: Session, actor: Actor, *, user_id: int, password: str)
     record_change(session, actor, entity="user", entity_id=user.id, action="set_password")
 
 
+def set_locale(session: Session, actor: Actor, *, locale: str | None) -> None:
+    """The acting user's language (None = follow the browser)."""
+    if locale is not None and locale not in LOCALES:
+        raise Invalid(f"unknown locale {locale!r} (one of {', '.join(LOCALES)})", field="locale")
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        return
+    before = user.locale
+    user.locale = locale
+    record_change(
+        session,
+        actor,
+        entity="user",
+        entity_id=user.id,
+        action="update",
+        before={"locale": before},
+        after={"locale": locale},
+    )
+
+
 def active_user(session: Session, user_id: int) -> User | None:
     """The user a session or token belongs to, if still active."""
     user = session.get(User, user_id)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from closeloop import __version__
+from closeloop.access.pages import router as access_pages
 from closeloop.access.secrets import instance_secret
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine
@@ -17,6 +20,8 @@ from closeloop.leads.api import router as leads_router
 from closeloop.web import errors
 from closeloop.web.auth import install_sessions
 from closeloop.web.limits import BodySizeLimit
+
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -47,6 +52,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(leads_router)
+    app.include_router(access_pages)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -75,7 +75,8 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise Forbidden("the form expired or came from another site: reload the page and retry")
 
 
-def _session_actor(request: Request) -> Actor | None:
+def session_actor(request: Request) -> Actor | None:
+    """The signed-in user of this browser session, if any (and still active)."""
     user_id = request.session.get("uid")
     if not isinstance(user_id, int):
         return None
@@ -94,7 +95,7 @@ def api_actor(request: Request) -> Actor:
     if authorization.lower().startswith("bearer "):
         with unit_of_work(request.app.state.engine) as session:
             return authenticate_token(session, authorization[7:].strip())
-    actor = _session_actor(request)
+    actor = session_actor(request)
     if actor is None:
         raise Unauthenticated("sign in, or send an API token as Authorization: Bearer <token>")
     if request.method not in SAFE_METHODS:
@@ -104,7 +105,7 @@ def api_actor(request: Request) -> Actor:
 
 def page_actor(request: Request) -> Actor:
     """The signed-in user of a page; without one, a redirect to sign-in and back."""
-    actor = _session_actor(request)
+    actor = session_actor(request)
     if actor is None:
         url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(url)

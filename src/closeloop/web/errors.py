@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from closeloop.errors import ClosedLoopError
 from closeloop.web.auth import SignInRequired, sign_in_redirect
@@ -16,9 +16,17 @@ def _location(field: str | None) -> list[str]:
     return parts if parts[0] in ("body", "header", "query", "path") else ["body", *parts]
 
 
-async def closeloop_error(request: Request, error: Exception) -> JSONResponse:
-    """A domain error: 422 with the field's path, like FastAPI's own validation errors."""
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and request.url.path != "/healthz"
+
+
+async def closeloop_error(request: Request, error: Exception) -> Response:
+    """A domain error: 422 with the field's path, like FastAPI's own validation errors.
+
+    Outside /api/ the browser gets a page in the user's language instead of JSON."""
     assert isinstance(error, ClosedLoopError)
+    if _wants_page(request):
+        return error_page(request, error)
     headers = None
     if error.status == 401:
         scheme = (
@@ -34,6 +42,26 @@ async def closeloop_error(request: Request, error: Exception) -> JSONResponse:
     else:
         body = {"detail": error.message}
     return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+TITLES = {403: "Not allowed", 404: "Not found", 409: "Not possible now", 422: "Check the input"}
+
+
+def error_page(request: Request, error: ClosedLoopError) -> Response:
+    from closeloop.web.auth import session_actor
+    from closeloop.web.templating import formatter, render
+
+    actor = session_actor(request)
+    fmt = formatter(request, actor)
+    title = fmt.gettext(TITLES.get(error.status, "Something went wrong"))
+    return render(
+        request,
+        actor,
+        "error.html",
+        status_code=error.status,
+        title=title,
+        message=fmt.gettext(error.message),
+    )
 
 
 def install(app: FastAPI) -> None:
