@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from closeloop.errors import ClosedLoopError
 from closeloop.web.auth import SignInRequired, sign_in_redirect
@@ -64,6 +66,20 @@ def error_page(request: Request, error: ClosedLoopError) -> Response:
     )
 
 
+async def http_error(request: Request, error: Exception) -> Response:
+    """FastAPI's own errors (unknown path, wrong method): a page for browsers, JSON for the API."""
+    assert isinstance(error, StarletteHTTPException)
+    if _wants_page(request) and error.status_code in TITLES:
+        page_error = ClosedLoopError(_PAGE_MESSAGES.get(error.status_code, str(error.detail)))
+        page_error.status = error.status_code
+        return error_page(request, page_error)
+    return await http_exception_handler(request, error)
+
+
+_PAGE_MESSAGES = {404: "There is no page at this address."}
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(ClosedLoopError, closeloop_error)
     app.add_exception_handler(SignInRequired, sign_in_redirect)
