@@ -14,13 +14,37 @@ from closeloop.config import get_settings
 KEEP_ALIVE_SECONDS = 75
 
 
+def open_when_up(health_url: str, page_url: str, wait_seconds: float = 30) -> None:
+    """Open ``page_url`` in the user's browser once the server answers (in the background)."""
+    import threading
+    import time
+    import webbrowser
+
+    import httpx
+
+    def wait_then_open() -> None:
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(health_url, timeout=1).status_code == 200:
+                    webbrowser.open(page_url)  # no browser (a server): does nothing
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+
+    threading.Thread(target=wait_then_open, daemon=True).start()
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL).")] = 1,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the dashboard in the default web browser.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Run the web server: lead capture API, health check, OpenAPI at /openapi.json."""
+    """Run the web app and the API (OpenAPI at /openapi.json)."""
     import os
 
     import uvicorn
@@ -29,7 +53,10 @@ def serve(
 
     settings = get_settings().model_copy(update={"database_url": database_url(db)})
     create_app(settings)  # fail here, with one line, if the database is not usable
-    console.print(f"Closeloop listening on http://{host}:{port} (OpenAPI: /openapi.json)")
+    address = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    console.print(f"Closeloop listening on {address} (OpenAPI: /openapi.json)")
+    if open_browser:
+        open_when_up(f"{address}/healthz", f"{address}/signin?next=/dashboard")
     if workers > 1:
         os.environ["CLOSELOOP_DATABASE_URL"] = settings.database_url
         uvicorn.run(
