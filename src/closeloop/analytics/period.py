@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 
 class Grouping(StrEnum):
@@ -63,4 +64,9 @@ def parse_grouping(text: str) -> Grouping:
         return Grouping(text)
     except ValueError:
         choices = ", ".join(g.value for g in Grouping)
-        raise Invalid(f"unknown grouping {text!r}: choose one of {choices}", field="by") from None
+        raise Invalid(
+            N_("unknown grouping %(text)r: choose one of %(choices)s"),
+            field="by",
+            text=text,
+            choices=choices,
+        ) from None

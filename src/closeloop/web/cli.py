@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from closeloop.cli_support import DbOption, console, database_url
+from closeloop.cli_support import DbOption, _, console, database_url
 from closeloop.config import get_settings
 
 # Clients (forms, ad platforms, proxies) reuse connections; uvicorn's 5 s default closes them
@@ -29,7 +29,13 @@ def serve(
 
     settings = get_settings().model_copy(update={"database_url": database_url(db)})
     create_app(settings)  # fail here, with one line, if the database is not usable
-    console.print(f"Closeloop listening on http://{host}:{port} (OpenAPI: /openapi.json)")
+    console.print(
+        _(
+            "Closeloop listening on http://%(host)s:%(port)s (OpenAPI: /openapi.json)",
+            host=host,
+            port=port,
+        )
+    )
     if workers > 1:
         os.environ["CLOSELOOP_DATABASE_URL"] = settings.database_url
         uvicorn.run(
