@@ -50,7 +50,7 @@ def parse_date(text: str | None, *, field: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"not a date: {text!r} (use YYYY-MM-DD)", field=field) from None
+        raise Invalid(N_("not a date: %(text)r (use YYYY-MM-DD)"), field=field, text=text) from None
 
 
 def parse_period(start: str | None, end: str | None) -> Period:
