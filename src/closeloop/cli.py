@@ -10,7 +10,13 @@ import typer
 from closeloop import __version__
 from closeloop.access.cli import token_app, user_app
 from closeloop.analytics.cli import app as report_app
-from closeloop.cli_support import err_console, set_root_db
+from closeloop.cli_support import (
+    LocalizedGroup,
+    _,
+    choose_language,
+    err_console,
+    set_root_db,
+)
 from closeloop.db.cli import init
 from closeloop.demo.cli import demo
 from closeloop.errors import ClosedLoopError
@@ -25,6 +31,7 @@ from closeloop.web.cli import serve
 app = typer.Typer(
     name="closeloop",
     help="Closeloop: follow marketing spend through leads and deals to collected cash.",
+    cls=LocalizedGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -52,6 +59,17 @@ def root(
             "--version", help="Print the version.", is_eager=True, callback=_print_version
         ),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of the output: en or zh_CN (default: $CLOSELOOP_LOCALE, else the "
+            "system's $LC_ALL, $LC_MESSAGES or $LANG).",
+            is_eager=True,
+            callback=choose_language,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Closeloop: follow marketing spend through leads and deals to collected cash."""
     set_root_db(db)
@@ -81,5 +99,10 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except ClosedLoopError as error:
-        err_console.print(f"error: {error}", highlight=False, markup=False, soft_wrap=True)
+        err_console.print(
+            _("error: %(message)s", message=error.localized(_)),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
         sys.exit(2)

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from closeloop.access.actor import Actor
 from closeloop.access.tokens import create_token, revoke_token
 from closeloop.access.users import canonical_email, create_user, set_password, team_id_by_name
-from closeloop.cli_support import DbOption, console, open_database
+from closeloop.cli_support import DbOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.errors import Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.models import Role, Team, User
 
 user_app = typer.Typer(help="People who sign in to the web app.", no_args_is_help=True)
@@ -36,7 +37,7 @@ def _user_id(session: object, email: str) -> int:
     key = canonical_email(email, field="--user")
     found = session.scalars(select(User.id).where(User.email == key)).first()  # type: ignore[attr-defined]
     if found is None:
-        raise NotFound(f"no user with e-mail {key}", field="--user")
+        raise NotFound(N_("no user with e-mail %(email)s"), field="--user", email=key)
     return int(found)
 
 
@@ -75,9 +76,11 @@ def user_create(
     if as_json:
         typer.echo(json.dumps({"id": user_id, "email": user_email, "password": created.password}))
         return
-    console.print(f"User {user_id} {user_email} ({role}) created.")
+    console.print(
+        _("User %(id)s %(email)s (%(role)s) created.", id=user_id, email=user_email, role=role)
+    )
     if created.password:
-        console.print("Password (shown only now):", highlight=False)
+        console.print(_("Password (shown only now):"), highlight=False)
         console.print(created.password, highlight=False, markup=False)
 
 
@@ -88,7 +91,9 @@ def user_list(db: DbOption = None) -> None:
         rows = session.execute(
             select(User, Team.name).outerjoin(Team, Team.id == User.team_id).order_by(User.id)
         ).all()
-        table = Table("id", "e-mail", "name", "role", "team", "active", "password")
+        table = Table(
+            _("id"), _("e-mail"), _("name"), _("role"), _("team"), _("active"), _("password")
+        )
         for user, team_name in rows:
             table.add_row(
                 str(user.id),
@@ -96,8 +101,8 @@ def user_list(db: DbOption = None) -> None:
                 user.full_name,
                 user.role,
                 team_name or "",
-                "yes" if user.is_active else "no",
-                "set" if user.password_hash else "—",
+                _("yes") if user.is_active else _("no"),
+                _("set") if user.password_hash else "—",
             )
     console.print(table)
 
@@ -110,10 +115,10 @@ def user_password(
     """Set a user's password, read from standard input (and lift a lock-out)."""
     password = sys.stdin.readline().rstrip("\n")
     if not password:
-        raise Invalid("give the new password on standard input", field="password")
+        raise Invalid(N_("give the new password on standard input"), field="password")
     with unit_of_work(open_database(db)) as session:
         set_password(session, Actor.operator(), user_id=_user_id(session, user), password=password)
-    console.print("Password set.")
+    console.print(_("Password set."))
 
 
 @token_app.command("create")
@@ -132,7 +137,7 @@ def token_create(
     if as_json:
         typer.echo(json.dumps({"id": issued.id, "token": issued.token}))
     else:
-        console.print(f"Token {issued.id} (shown only now, keep it safe):")
+        console.print(_("Token %(id)s (shown only now, keep it safe):", id=issued.id))
         console.print(issued.token, highlight=False, markup=False, soft_wrap=True)
 
 
@@ -143,4 +148,4 @@ def token_revoke(
     """Revoke a token: it stops working at once."""
     with unit_of_work(open_database(db)) as session:
         revoke_token(session, Actor.operator(), token_id=token_id)
-    console.print(f"Token {token_id} revoked.")
+    console.print(_("Token %(id)s revoked.", id=token_id))

@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 MIN_LENGTH = 10
 
@@ -20,7 +21,7 @@ def _hasher() -> PasswordHasher:
 def check_strength(password: str, *, field: str = "password") -> None:
     """Refuse a password too short to resist guessing."""
     if len(password) < MIN_LENGTH:
-        raise Invalid(f"at least {MIN_LENGTH} characters", field=field)
+        raise Invalid(N_("at least %(min_length)s characters"), field=field, min_length=MIN_LENGTH)
 
 
 def hash_password(password: str) -> str:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from closeloop.access.actor import READ, WRITE, Actor
 from closeloop.errors import Forbidden
+from closeloop.i18n import N_
 from closeloop.models import Role
 
 
@@ -62,7 +63,12 @@ def require(actor: Actor, area: Area, action: str = READ) -> None:
     """Raise ``Forbidden`` unless the actor may do ``action`` in ``area``."""
     if not allowed(actor, area, action):
         verb = "change" if action == WRITE else "see"
-        raise Forbidden(f"a {actor.role.value} may not {verb} {area.value}")
+        raise Forbidden(
+            N_("a %(role)s may not %(verb)s %(area)s"),
+            role=actor.role.value,
+            verb=verb,
+            area=area.value,
+        )
 
 
 def areas(actor: Actor) -> list[Area]:

@@ -14,6 +14,7 @@ from closeloop.access.audit import record_change
 from closeloop.access.users import active_user
 from closeloop.db.types import utcnow
 from closeloop.errors import ClosedLoopError, Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.models import ApiToken
 
 TOKEN_PREFIX = "clt_"
@@ -50,7 +51,7 @@ def create_token(
 ) -> IssuedToken:
     """A new token acting as ``user_id`` within ``scopes`` (read, write)."""
     if active_user(session, user_id) is None:
-        raise NotFound(f"user {user_id} not found", field="user_id")
+        raise NotFound(N_("user %(user_id)s not found"), field="user_id", user_id=user_id)
     checked = parse_scopes(scopes)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
@@ -76,9 +77,9 @@ def create_token(
 def revoke_token(session: Session, actor: Actor, *, token_id: int) -> None:
     row = session.get(ApiToken, token_id)
     if row is None:
-        raise NotFound(f"token {token_id} not found")
+        raise NotFound(N_("token %(token_id)s not found"), token_id=token_id)
     if actor.user_id is not None and not actor.is_admin and row.user_id != actor.user_id:
-        raise NotFound(f"token {token_id} not found")
+        raise NotFound(N_("token %(token_id)s not found"), token_id=token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         record_change(session, actor, entity="api_token", entity_id=row.id, action="revoke")

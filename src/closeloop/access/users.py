@@ -15,6 +15,7 @@ from closeloop.access.audit import record_change, snapshot
 from closeloop.access.passwords import check_strength, hash_password, needs_rehash, verify_password
 from closeloop.db.types import utcnow
 from closeloop.errors import ClosedLoopError, Conflict, Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.models import Role, Team, User
 
 MAX_FAILED_SIGN_INS = 5
@@ -49,7 +50,9 @@ def parse_role(role: str, *, field: str = "role") -> Role:
         return Role(role)
     except ValueError:
         names = ", ".join(r.value for r in Role)
-        raise Invalid(f"unknown role {role!r} (one of {names})", field=field) from None
+        raise Invalid(
+            N_("unknown role %(role)r (one of %(names)s)"), field=field, role=role, names=names
+        ) from None
 
 
 def team_id_by_name(session: Session, team: str | None, *, field: str = "team") -> int | None:
@@ -57,7 +60,7 @@ def team_id_by_name(session: Session, team: str | None, *, field: str = "team") 
         return None
     found = session.scalars(select(Team.id).where(Team.name == team)).first()
     if found is None:
-        raise Invalid(f"no team named {team!r}", field=field)
+        raise Invalid(N_("no team named %(team)r"), field=field, team=team)
     return found
 
 
@@ -82,14 +85,14 @@ def create_user(
     """A new user; without ``password`` one is generated and returned once."""
     email = canonical_email(email)
     if not full_name.strip():
-        raise Invalid("a user needs a name", field="full_name")
+        raise Invalid(N_("a user needs a name"), field="full_name")
     checked_role = parse_role(role)
     if locale is not None and locale not in LOCALES:
         raise Invalid(f"unknown locale {locale!r} (one of {', '.join(LOCALES)})", field="locale")
     if team_id is not None and session.get(Team, team_id) is None:
-        raise Invalid(f"no team {team_id}", field="team_id")
+        raise Invalid(N_("no team %(team_id)s"), field="team_id", team_id=team_id)
     if session.scalars(select(User.id).where(func.lower(User.email) == email)).first():
-        raise Conflict(f"a user with e-mail {email} exists", field="email")
+        raise Conflict(N_("a user with e-mail %(email)s exists"), field="email", email=email)
     generated = None
     if password is None:
         password = generated = secrets.token_urlsafe(12)
@@ -149,7 +152,7 @@ def sign_in(session: Session, *, email: str, password: str, now: datetime | None
 def set_password(session: Session, actor: Actor, *, user_id: int, password: str) -> None:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(N_("user %(user_id)s not found"), user_id=user_id)
     check_strength(password)
     user.password_hash = hash_password(password)
     user.failed_sign_ins = 0

@@ -14,6 +14,7 @@ from closeloop.analytics.roi import roi_json_rows, roi_report
 from closeloop.cli_support import DbOption, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 app = typer.Typer(help="Closed-loop reports.", no_args_is_help=True)
 
@@ -37,7 +38,7 @@ def roi(
 ) -> None:
     """Spend, leads, deals, revenue and cash per channel, campaign or content, with a total."""
     if as_json and as_csv:
-        raise Invalid("choose one of --json and --csv", field="json")
+        raise Invalid(N_("choose one of --json and --csv"), field="json")
     grouping, period = parse_grouping(by), parse_period(start, end)
     with unit_of_work(open_database(db)) as session:
         report = roi_report(session, grouping=grouping, period=period)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 
 class Grouping(StrEnum):
@@ -49,7 +50,7 @@ def parse_date(text: str | None, *, field: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"not a date: {text!r} (use YYYY-MM-DD)", field=field) from None
+        raise Invalid(N_("not a date: %(text)r (use YYYY-MM-DD)"), field=field, text=text) from None
 
 
 def parse_period(start: str | None, end: str | None) -> Period:
@@ -63,4 +64,9 @@ def parse_grouping(text: str) -> Grouping:
         return Grouping(text)
     except ValueError:
         choices = ", ".join(g.value for g in Grouping)
-        raise Invalid(f"unknown grouping {text!r}: choose one of {choices}", field="by") from None
+        raise Invalid(
+            N_("unknown grouping %(text)r: choose one of %(choices)s"),
+            field="by",
+            text=text,
+            choices=choices,
+        ) from None

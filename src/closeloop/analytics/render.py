@@ -10,17 +10,22 @@ from rich.table import Table
 
 from closeloop.analytics.funnel import STAGE_NAMES, FunnelReport
 from closeloop.analytics.roi import RoiReport, RoiRow
+from closeloop.i18n import N_
+from closeloop.i18n import cli_gettext as _
 
 STAGE_TITLES = {
-    "lead": "Lead",
-    "valid_lead": "Valid",
-    "mql": "MQL",
-    "sal": "SAL",
-    "sql": "SQL",
-    "won": "Won",
-    "invoiced": "Invoiced",
-    "paid": "Paid",
+    "lead": N_("Lead"),
+    "valid_lead": N_("Valid"),
+    "mql": N_("MQL"),
+    "sal": N_("SAL"),
+    "sql": N_("SQL"),
+    "won": N_("Won"),
+    "invoiced": N_("Invoiced"),
+    "paid": N_("Paid"),
 }
+# The grouping as a column title and inside a sentence.
+GROUPING_TITLES = {"channel": N_("Channel"), "campaign": N_("Campaign"), "content": N_("Content")}
+GROUPING_WORDS = {"channel": N_("channel"), "campaign": N_("campaign"), "content": N_("content")}
 
 
 def money(value: Decimal | None) -> str:
@@ -41,50 +46,55 @@ def percent(value: Decimal | None, places: int = 1) -> str:
 
 
 def _period_caption(report: RoiReport | FunnelReport) -> str:
-    start = report.period.start.isoformat() if report.period.start else "the beginning"
-    end = report.period.end.isoformat() if report.period.end else "today"
-    return f"Leads created from {start} to {end}"
+    start = report.period.start.isoformat() if report.period.start else _("the beginning")
+    end = report.period.end.isoformat() if report.period.end else _("today")
+    return _("Leads created from %(start)s to %(end)s", start=start, end=end)
 
 
 def roi_tables(report: RoiReport) -> list[Table]:
     """Two tables, volume then value, so that each fits a normal terminal."""
-    title = report.grouping.value.capitalize()
+    title = _(GROUPING_TITLES[report.grouping.value])
+    grouping = _(GROUPING_WORDS[report.grouping.value])
     volume = Table(
-        title=f"Closed-loop ROI by {report.grouping.value} — volume",
+        title=_("Closed-loop ROI by %(grouping)s — volume", grouping=grouping),
         caption=_period_caption(report),
         show_footer=True,
     )
     value = Table(
-        title=f"Closed-loop ROI by {report.grouping.value} — value ({report.currency})",
+        title=_(
+            "Closed-loop ROI by %(grouping)s — value (%(currency)s)",
+            grouping=grouping,
+            currency=report.currency,
+        ),
         show_footer=True,
     )
     rows, total = report.rows, report.total
-    volume.add_column(title, footer="Total", no_wrap=True)
-    value.add_column(title, footer="Total", no_wrap=True)
+    volume.add_column(title, footer=_("Total"), no_wrap=True)
+    value.add_column(title, footer=_("Total"), no_wrap=True)
     volume_columns: list[tuple[str, str]] = [
-        ("Spend", "spend"),
-        ("Leads", "leads"),
-        ("Valid", "valid_leads"),
-        ("MQL", "mql"),
-        ("SAL", "sal"),
-        ("SQL", "sql"),
-        ("Opps", "opportunities"),
-        ("Won", "won"),
+        (N_("Spend"), "spend"),
+        (N_("Leads"), "leads"),
+        (N_("Valid"), "valid_leads"),
+        (N_("MQL"), "mql"),
+        (N_("SAL"), "sal"),
+        (N_("SQL"), "sql"),
+        (N_("Opps"), "opportunities"),
+        (N_("Won"), "won"),
     ]
     value_columns: list[tuple[str, str]] = [
-        ("Spend", "spend"),
-        ("Revenue", "revenue"),
-        ("Cash", "cash"),
-        ("CPL", "cpl"),
-        ("Per valid", "cost_per_valid_lead"),
-        ("CAC", "cac"),
-        ("ROAS", "roas_ratio"),
-        ("ROI", "roi"),
-        ("Cash ROI", "cash_roi"),
+        (N_("Spend"), "spend"),
+        (N_("Revenue"), "revenue"),
+        (N_("Cash"), "cash"),
+        (N_("CPL"), "cpl"),
+        (N_("Per valid"), "cost_per_valid_lead"),
+        (N_("CAC"), "cac"),
+        (N_("ROAS"), "roas_ratio"),
+        (N_("ROI"), "roi"),
+        (N_("Cash ROI"), "cash_roi"),
     ]
     for table, columns in ((volume, volume_columns), (value, value_columns)):
         for header, name in columns:
-            table.add_column(header, justify="right", footer=_cell(total, name))
+            table.add_column(_(header), justify="right", footer=_cell(total, name))
         for row in rows:
             table.add_row(row.key, *(_cell(row, name) for _, name in columns))
     return [volume, value]
@@ -113,10 +123,10 @@ def roi_csv(rows: list[dict[str, object]]) -> str:
 
 def funnel_table(report: FunnelReport) -> Table:
     """Stages as columns, groups as rows; each cell is the count and the step conversion."""
-    table = Table(title="Lead-to-cash funnel", caption=_period_caption(report))
-    table.add_column(report.grouping.value.capitalize() if report.grouping else "")
+    table = Table(title=_("Lead-to-cash funnel"), caption=_period_caption(report))
+    table.add_column(_(GROUPING_TITLES[report.grouping.value]) if report.grouping else "")
     for name in STAGE_NAMES:
-        table.add_column(STAGE_TITLES[name], justify="right")
+        table.add_column(_(STAGE_TITLES[name]), justify="right")
     by_group: dict[str | None, list[str]] = {}
     days: list[str] = []
     for row in report.rows:
@@ -125,8 +135,8 @@ def funnel_table(report: FunnelReport) -> Table:
         )
         by_group.setdefault(row.key, []).append(cell)
         if row.key in (None, "total"):
-            days.append("—" if row.median_days is None else f"{row.median_days} d")
+            days.append("—" if row.median_days is None else _("%(days)s d", days=row.median_days))
     for key, cells in by_group.items():
-        table.add_row(key if key is not None else "All leads", *cells, end_section=True)
-    table.add_row("Median days from previous stage", *days, style="dim")
+        table.add_row(key if key is not None else _("All leads"), *cells, end_section=True)
+    table.add_row(_("Median days from previous stage"), *days, style="dim")
     return table

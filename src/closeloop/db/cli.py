@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from closeloop.cli_support import DbOption, console, open_database
+from closeloop.cli_support import DbOption, _, console, open_database
 from closeloop.db.migrate import upgrade
 
 
@@ -11,6 +11,12 @@ def init(db: DbOption = None) -> None:
     engine = open_database(db, migrated=False)
     before, after = upgrade(engine)
     if before == after:
-        console.print(f"Database schema is up to date ({after}).")
+        console.print(_("Database schema is up to date (%(version)s).", version=after))
     else:
-        console.print(f"Database schema upgraded from {before or 'empty'} to {after}.")
+        console.print(
+            _(
+                "Database schema upgraded from %(before)s to %(after)s.",
+                before=before or _("empty"),
+                after=after,
+            )
+        )

@@ -12,7 +12,7 @@ from closeloop.access.users import give_admin_a_password
 from closeloop.analytics.period import Grouping, Period, parse_date
 from closeloop.analytics.render import roi_tables
 from closeloop.analytics.roi import roi_report
-from closeloop.cli_support import DbOption, console, open_database
+from closeloop.cli_support import DbOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.migrate import upgrade
 from closeloop.demo.company import best_converting_channel, best_roas_channel, worst_roas_channel
@@ -41,7 +41,7 @@ def demo(
     engine = open_database(db, migrated=False)
     upgrade(engine)
     with Progress(
-        TextColumn("Generating the demo company"),
+        TextColumn(_("Generating the demo company")),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
@@ -54,13 +54,26 @@ def demo(
             engine, options, reset=reset, on_progress=lambda n: progress.advance(task, n)
         )
     console.print(
-        f"Demo company ready in {summary.seconds:.1f} s: {summary.rows['leads']:,} leads, "
-        f"{summary.rows['opportunities']:,} opportunities, {summary.rows['orders']:,} orders, "
-        f"{summary.rows['payments']:,} payments from {options.start} to {options.end}."
+        _(
+            "Demo company ready in %(seconds).1f s: %(leads)s leads, %(opportunities)s "
+            "opportunities, %(orders)s orders, %(payments)s payments from %(start)s to %(end)s.",
+            seconds=summary.seconds,
+            leads=f"{summary.rows['leads']:,}",
+            opportunities=f"{summary.rows['opportunities']:,}",
+            orders=f"{summary.rows['orders']:,}",
+            payments=f"{summary.rows['payments']:,}",
+            start=options.start,
+            end=options.end,
+        )
     )
     console.print(
-        f"Ground truth: {best_converting_channel()} convert best and return the most per unit "
-        f"spent ({best_roas_channel()}); {worst_roas_channel()} lose money."
+        _(
+            "Ground truth: %(best)s convert best and return the most per unit spent "
+            "(%(roas)s); %(worst)s lose money.",
+            best=best_converting_channel(),
+            roas=best_roas_channel(),
+            worst=worst_roas_channel(),
+        )
     )
     with unit_of_work(engine) as session:
         report = roi_report(session, grouping=Grouping.CHANNEL, period=Period())
@@ -71,8 +84,11 @@ def demo(
     if admin is not None:
         email, password = admin
         console.print(
-            "Sign in to the web app (`closeloop serve`, then http://127.0.0.1:8000) as "
-            f"{email} with the password below — shown only now:",
+            _(
+                "Sign in to the web app (`closeloop serve`, then http://127.0.0.1:8000) as "
+                "%(email)s with the password below — shown only now:",
+                email=email,
+            ),
             highlight=False,
         )
         console.print(password, highlight=False, markup=False)

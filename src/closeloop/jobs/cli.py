@@ -15,18 +15,27 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from closeloop.cli_support import DbOption, console, database_url, open_database
+from closeloop.cli_support import DbOption, _, console, database_url, open_database
 from closeloop.config import get_settings
 from closeloop.db.engine import make_engine, unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.jobs.relay import outbox_counts
 
 webhook_app = typer.Typer(help="Send events to other systems over HTTP.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The outbox of events and their deliveries.", no_args_is_help=True)
 
 log = logging.getLogger("closeloop.worker")
+# The rows of `outbox status`, for the catalog.
+OUTBOX_COUNTS = (
+    N_("undispatched events"),
+    N_("pending"),
+    N_("sending"),
+    N_("delivered"),
+    N_("dead"),
+)
 
 
 def worker(
@@ -45,8 +54,14 @@ def worker(
         level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
     )
     console.print(
-        f"closeloop worker: {processes} process(es) × {threads} thread(s), "
-        f"queues on {settings.redis_url} prefix {settings.queue_prefix!r}",
+        _(
+            "closeloop worker: %(processes)s process(es) × %(threads)s thread(s), queues on "
+            "%(url)s prefix %(prefix)r",
+            processes=processes,
+            threads=threads,
+            url=settings.redis_url,
+            prefix=settings.queue_prefix,
+        ),
         highlight=False,
     )
     if processes == 1:
@@ -140,9 +155,16 @@ def webhook_add(
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return
-    console.print(f"Webhook {result['id']}: {url} ({', '.join(topic_list)})", highlight=False)
+    console.print(
+        _("Webhook %(id)s: %(url)s (%(topics)s)", id=result["id"], url=url,
+          topics=", ".join(topic_list)),
+        highlight=False,
+    )  # fmt: skip
     if generated:
-        console.print(f"Secret (shown once, keep it): {result['secret']}", highlight=False)
+        console.print(
+            _("Secret (shown once, keep it): %(secret)s", secret=result["secret"]),
+            highlight=False,
+        )
 
 
 @webhook_app.command("list")
@@ -162,7 +184,7 @@ def webhook_list(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    table = Table("id", "url", "topics", "active")
+    table = Table(_("id"), _("url"), _("topics"), _("active"))
     for row in rows:
         table.add_row(str(row["id"]), row["url"], ", ".join(row["topics"]), str(row["active"]))
     console.print(table)
@@ -179,7 +201,7 @@ def webhook_remove(
     engine = open_database(db)
     with unit_of_work(engine) as session:
         remove_subscription(session, subscription_id)
-    console.print(f"Webhook {subscription_id} removed", highlight=False)
+    console.print(_("Webhook %(id)s removed", id=subscription_id), highlight=False)
 
 
 # ---- outbox ---------------------------------------------------------------------------------
@@ -197,9 +219,9 @@ def outbox_status(
     if as_json:
         typer.echo(json.dumps(counts))
         return
-    table = Table("", "count")
+    table = Table("", _("count"))
     for name, value in counts.items():
-        table.add_row(name.replace("_", " "), str(value))
+        table.add_row(_(name.replace("_", " ")), str(value))
     console.print(table)
 
 
@@ -216,7 +238,7 @@ def outbox_retry(
     from closeloop.jobs.embedded import embedded_enabled
 
     if bool(delivery_ids) == dead:
-        raise Invalid("give delivery ids or --dead (not both)", field="ID")
+        raise Invalid(N_("give delivery ids or --dead (not both)"), field="ID")
     settings = get_settings()
     engine = open_database(db)
     embedded = embedded_enabled(settings, engine)
@@ -236,5 +258,8 @@ def outbox_retry(
         jobs.enqueue_deliveries(ids)
         jobs.close()
         broker.close()
-    where = "the running server sends them" if embedded else "queued for the workers"
-    console.print(f"{len(ids)} dead deliveries back to pending; {where}", highlight=False)
+    where = _("the running server sends them") if embedded else _("queued for the workers")
+    console.print(
+        _("%(count)s dead deliveries back to pending; %(where)s", count=len(ids), where=where),
+        highlight=False,
+    )

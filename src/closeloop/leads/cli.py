@@ -11,9 +11,10 @@ import typer
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from closeloop.cli_support import DbOption, console, open_database
+from closeloop.cli_support import DbOption, _, console, open_database
 from closeloop.config import get_settings
 from closeloop.db.engine import unit_of_work
+from closeloop.i18n import N_
 from closeloop.leads.apikeys import create_api_key
 from closeloop.leads.capture.headers import parse_mapping
 from closeloop.leads.capture.importer import ImportOptions, ImportSummary, import_leads
@@ -67,9 +68,9 @@ def import_leads_command(
     engine = open_database(db)
     with Progress(
         SpinnerColumn(),
-        TextColumn(f"Importing {file.name}"),
+        TextColumn(_("Importing %(file)s", file=file.name)),
         MofNCompleteColumn(),
-        TextColumn("rows"),
+        TextColumn(_("rows")),
         TimeElapsedColumn(),
         console=console,
         transient=True,
@@ -86,21 +87,37 @@ def import_leads_command(
 
 
 def _print_summary(summary: ImportSummary) -> None:
-    verb = "Would import" if summary.dry_run else "Imported"
-    table = Table(title=f"{verb} {Path(summary.file).name} in {summary.seconds:.1f} s")
-    for column in ("read", "created", "merged", "rejected"):
-        table.add_column(column.capitalize(), justify="right")
+    title = (
+        N_("Would import %(file)s in %(seconds).1f s")
+        if summary.dry_run
+        else N_("Imported %(file)s in %(seconds).1f s")
+    )
+    table = Table(title=_(title, file=Path(summary.file).name, seconds=summary.seconds))
+    for column in (N_("Read"), N_("Created"), N_("Merged"), N_("Rejected")):
+        table.add_column(_(column), justify="right")
     table.add_row(*(f"{getattr(summary, c):,}" for c in ("read", "created", "merged", "rejected")))
     console.print(table)
     if summary.already:
-        console.print(f"{summary.already:,} rows were imported before: nothing new for them.")
+        console.print(
+            _(
+                "%(rows)s rows were imported before: nothing new for them.",
+                rows=f"{summary.already:,}",
+            )
+        )
     if summary.assigned or summary.pooled or summary.mql:
         console.print(
-            f"Scored and routed: {summary.mql:,} sales-ready (MQL), {summary.assigned:,} "
-            f"assigned to reps, {summary.pooled:,} to the public pool."
+            _(
+                "Scored and routed: %(mql)s sales-ready (MQL), %(assigned)s assigned to reps, "
+                "%(pooled)s to the public pool.",
+                mql=f"{summary.mql:,}",
+                assigned=f"{summary.assigned:,}",
+                pooled=f"{summary.pooled:,}",
+            )
         )
     if summary.rejects_file:
-        console.print(f"Rejected rows, with the reason for each: {summary.rejects_file}")
+        console.print(
+            _("Rejected rows, with the reason for each: %(file)s", file=summary.rejects_file)
+        )
 
 
 @leads_app.command("unmerge")
@@ -112,13 +129,27 @@ def unmerge(
     with unit_of_work(open_database(db)) as session:
         result = unmerge_lead(session, lead_id=lead_id)
     console.print(
-        f"Lead {result.lead_id} is {result.restored_status} again, separate from lead "
-        f"{result.survivor_id}; {result.touches_moved} touch(es) moved back."
+        _(
+            "Lead %(lead)s is %(status)s again, separate from lead %(survivor)s; "
+            "%(touches)s touch(es) moved back.",
+            lead=result.lead_id,
+            status=result.restored_status,
+            survivor=result.survivor_id,
+            touches=result.touches_moved,
+        )
     )
     if result.cleared:
-        console.print(f"Cleared on lead {result.survivor_id}: {', '.join(result.cleared)}.")
+        console.print(
+            _(
+                "Cleared on lead %(lead)s: %(fields)s.",
+                lead=result.survivor_id,
+                fields=", ".join(result.cleared),
+            )
+        )
     if result.kept:
-        console.print(f"Changed since the merge, so kept: {', '.join(result.kept)}.")
+        console.print(
+            _("Changed since the merge, so kept: %(fields)s.", fields=", ".join(result.kept))
+        )
 
 
 @leads_app.command("history")
@@ -134,8 +165,8 @@ def history(
         rows = [{**asdict(e), "at": e.at.isoformat()} for e in entries]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"Lead {lead_id}")
-    for column in ("when (UTC)", "what", "", "by", "rule"):
+    table = Table(title=_("Lead %(id)s", id=lead_id))
+    for column in (_("when (UTC)"), _("what"), "", _("by"), _("rule")):
         table.add_column(column)
     for e in entries:
         rule = f"{e.rule} (v{e.rule_version})" if e.rule and e.rule_version is not None else e.rule
@@ -164,5 +195,5 @@ def create_key(
     if as_json:
         typer.echo(json.dumps({"key": issued.key, "id": issued.id, "name": issued.name}))
     else:
-        console.print(f"API key for {issued.name} (shown only now, keep it safe):")
+        console.print(_("API key for %(name)s (shown only now, keep it safe):", name=issued.name))
         console.print(issued.key, highlight=False, markup=False, soft_wrap=True)

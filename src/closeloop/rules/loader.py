@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -23,7 +24,9 @@ def read_rules_file(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-        raise Invalid(f"cannot read {path}: {reason}", field="file") from None
+        raise Invalid(
+            N_("cannot read %(path)s: %(reason)s"), field="file", path=path, reason=reason
+        ) from None
 
 
 def parse_rules(text: str, schema: type[M], *, source: str = "rules") -> M:
@@ -35,9 +38,17 @@ def parse_rules(text: str, schema: type[M], *, source: str = "rules") -> M:
         mark = getattr(error, "problem_mark", None)
         at_line = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise Invalid(f"{source}{at_line}: not valid YAML/JSON: {problem}", field="file") from None
+        raise Invalid(
+            N_("%(source)s%(at_line)s: not valid YAML/JSON: %(problem)s"),
+            field="file",
+            source=source,
+            at_line=at_line,
+            problem=problem,
+        ) from None
     if not isinstance(data, dict):
-        raise Invalid(f"{source} line 1: expected a mapping of settings", field="file")
+        raise Invalid(
+            N_("%(source)s line 1: expected a mapping of settings"), field="file", source=source
+        )
     try:
         return schema.model_validate(data)
     except ValidationError as error:

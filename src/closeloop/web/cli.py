@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from closeloop.cli_support import DbOption, console, database_url
+from closeloop.cli_support import DbOption, _, console, database_url
 from closeloop.config import get_settings
 
 # Clients (forms, ad platforms, proxies) reuse connections; uvicorn's 5 s default closes them
@@ -53,10 +53,20 @@ def serve(
 
     settings = get_settings().model_copy(update={"database_url": database_url(db)})
     create_app(settings)  # fail here, with one line, if the database is not usable
+<<<<<<< HEAD
     address = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     console.print(f"Closeloop listening on {address} (OpenAPI: /openapi.json)")
     if open_browser:
         open_when_up(f"{address}/healthz", f"{address}/signin?next=/dashboard")
+=======
+    console.print(
+        _(
+            "Closeloop listening on http://%(host)s:%(port)s (OpenAPI: /openapi.json)",
+            host=host,
+            port=port,
+        )
+    )
+>>>>>>> cli-i18n
     if workers > 1:
         os.environ["CLOSELOOP_DATABASE_URL"] = settings.database_url
         uvicorn.run(

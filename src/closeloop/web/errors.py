@@ -62,7 +62,7 @@ def error_page(request: Request, error: ClosedLoopError) -> Response:
         "error.html",
         status_code=error.status,
         title=title,
-        message=fmt.gettext(error.message),
+        message=error.translated(fmt.gettext),
     )
 
 

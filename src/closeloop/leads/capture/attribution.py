@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.leads.capture.record import CapturedLead
 from closeloop.models import Campaign, Channel, Content
 
@@ -89,15 +90,15 @@ class Attribution:
         """The source named by --channel/--campaign/--content; unknown names are refused."""
         channel_id = self.channels.get(_fold(channel)) if channel else None
         if channel and channel_id is None:
-            raise Invalid(f"unknown channel {channel!r}", field="channel")
+            raise Invalid(N_("unknown channel %(channel)r"), field="channel", channel=channel)
         campaign_id = self._campaign(channel_id, campaign) if campaign else None
         if campaign and campaign_id is None:
-            raise Invalid(f"unknown campaign {campaign!r}", field="campaign")
+            raise Invalid(N_("unknown campaign %(campaign)r"), field="campaign", campaign=campaign)
         if campaign_id is not None:
             channel_id = self.campaign_channel[campaign_id]
         content_id = self._content(campaign_id, content) if content else None
         if content and content_id is None:
-            raise Invalid(f"unknown content {content!r}", field="content")
+            raise Invalid(N_("unknown content %(content)r"), field="content", content=content)
         if content_id is not None:
             campaign_id = self.content_campaign[content_id]
             channel_id = self.campaign_channel[campaign_id]

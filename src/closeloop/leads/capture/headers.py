@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 # Every field a captured lead can have, with the headers people give it.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -114,11 +115,16 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         column, separator, field = pair.partition("=")
         if not separator or not column.strip():
-            raise Invalid(f"expected column=field, got {pair!r}", field="map")
+            raise Invalid(N_("expected column=field, got %(pair)r"), field="map", pair=pair)
         field = field.strip()
         if field not in FIELDS and field != "ignore":
             known = ", ".join(FIELDS)
-            raise Invalid(f"unknown field {field!r} (known: {known}, or ignore)", field="map")
+            raise Invalid(
+                N_("unknown field %(name)r (known: %(known)s, or ignore)"),
+                field="map",
+                name=field,
+                known=known,
+            )
         mapping[column.strip()] = field
     return mapping
 
@@ -132,7 +138,9 @@ def map_headers(
     """
     unknown = [column for column in overrides if column not in headers]
     if unknown and strict:
-        raise Invalid(f"no column named {unknown[0]!r} in the file", field="map")
+        raise Invalid(
+            N_("no column named %(unknown)r in the file"), field="map", unknown=unknown[0]
+        )
     mapping = {column: field for column, field in overrides.items() if field != "ignore"}
     taken = set(mapping.values())
     for column in headers:

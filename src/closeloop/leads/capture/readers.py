@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 SAMPLE_BYTES = 1 << 20
 
@@ -48,7 +49,7 @@ def detect_encoding(path: Path) -> str:
 def read_rows(path: Path) -> tuple[list[str], Iterator[RawRow]]:
     """The file's column names and its rows, read lazily so that memory stays flat."""
     if not path.is_file():
-        raise Invalid(f"no such file: {path}", field="file")
+        raise Invalid(N_("no such file: %(path)s"), field="file", path=path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx(path)
@@ -71,10 +72,10 @@ def _csv(path: Path) -> tuple[list[str], Iterator[RawRow]]:
         headers = [h.strip() for h in next(reader)]
     except StopIteration:
         handle.close()
-        raise Invalid(f"{path.name} is empty", field="file") from None
+        raise Invalid(N_("%(name)s is empty"), field="file", name=path.name) from None
     if not any(headers):
         handle.close()
-        raise Invalid(f"{path.name} has no header row", field="file")
+        raise Invalid(N_("%(name)s has no header row"), field="file", name=path.name)
     _check_unique(headers, path)
 
     def rows() -> Iterator[RawRow]:
@@ -93,7 +94,12 @@ def _xlsx(path: Path) -> tuple[list[str], Iterator[RawRow]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise Invalid(f"{path.name} is not a readable XLSX file: {error}", field="file") from None
+        raise Invalid(
+            N_("%(name)s is not a readable XLSX file: %(error)s"),
+            field="file",
+            name=path.name,
+            error=error,
+        ) from None
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     headers: list[str] = []
@@ -104,7 +110,7 @@ def _xlsx(path: Path) -> tuple[list[str], Iterator[RawRow]]:
             break
     if not headers:
         workbook.close()
-        raise Invalid(f"{path.name} is empty", field="file")
+        raise Invalid(N_("%(name)s is empty"), field="file", name=path.name)
     _check_unique(headers, path)
 
     def records() -> Iterator[RawRow]:
@@ -151,7 +157,7 @@ def _jsonl(path: Path) -> tuple[list[str], Iterator[RawRow]]:
     handle.seek(0)
     if first is None and path.stat().st_size == 0:
         handle.close()
-        raise Invalid(f"{path.name} is empty", field="file")
+        raise Invalid(N_("%(name)s is empty"), field="file", name=path.name)
     headers = list(first) if isinstance(first, dict) else []
 
     def rows() -> Iterator[RawRow]:
@@ -176,5 +182,10 @@ def _check_unique(headers: list[str], path: Path) -> None:
     seen = set()
     for header in headers:
         if header and header in seen:
-            raise Invalid(f"{path.name} has two columns named {header!r}", field="file")
+            raise Invalid(
+                N_("%(name)s has two columns named %(header)r"),
+                field="file",
+                name=path.name,
+                header=header,
+            )
         seen.add(header)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from closeloop.cli_support import console
+from closeloop.cli_support import _, console
 from closeloop.leads.matching.service import dedup_files
 
 
@@ -40,12 +40,19 @@ def dedup(
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
         return
-    what = "duplicate pairs" if summary.mode == "dedup" else "linked pairs"
+    what = _("duplicate pairs") if summary.mode == "dedup" else _("linked pairs")
     console.print(
-        f"[bold]{summary.pairs:,}[/bold] {what} among {summary.records:,} records "
-        f"({summary.comparisons:,} comparisons) in {summary.seconds:.2f} s "
-        f"(matching {summary.match_seconds:.2f} s)"
+        _(
+            "[bold]%(pairs)s[/bold] %(what)s among %(records)s records (%(comparisons)s "
+            "comparisons) in %(seconds).2f s (matching %(matching).2f s)",
+            pairs=f"{summary.pairs:,}",
+            what=what,
+            records=f"{summary.records:,}",
+            comparisons=f"{summary.comparisons:,}",
+            seconds=summary.seconds,
+            matching=summary.match_seconds,
+        )
     )
     types = ", ".join(f"{spec.column}:{spec.type.value}" for spec in summary.fields)
-    console.print(f"Fields: {types}", highlight=False, markup=False)
-    console.print(f"Written to {summary.out}", highlight=False, markup=False)
+    console.print(_("Fields: %(fields)s", fields=types), highlight=False, markup=False)
+    console.print(_("Written to %(file)s", file=summary.out), highlight=False, markup=False)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from closeloop.errors import Conflict, Forbidden, Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.jobs.outbox import emit
 from closeloop.leads.decisions import DecisionKind, record_decision
 from closeloop.leads.routing import repository as repo
@@ -38,14 +39,14 @@ class ActionResult:
 def _locked_lead(session: Session, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
     if lead is None:
-        raise NotFound(f"no lead with id {lead_id}")
+        raise NotFound(N_("no lead with id %(lead_id)s"), lead_id=lead_id)
     return lead
 
 
 def _user(session: Session, rep_id: int) -> User:
     user = session.get(User, rep_id)
     if user is None:
-        raise NotFound(f"no user with id {rep_id}")
+        raise NotFound(N_("no user with id %(rep_id)s"), rep_id=rep_id)
     return user
 
 
@@ -55,7 +56,13 @@ def _owned(session: Session, lead_id: int, rep_id: int, verb: str) -> tuple[Lead
     lead = _locked_lead(session, lead_id)
     if lead.owner_id != rep_id:
         owner = "nobody" if lead.owner_id is None else f"user {lead.owner_id}"
-        raise Forbidden(f"{user.email} cannot {verb} lead {lead_id}: it is owned by {owner}")
+        raise Forbidden(
+            N_("%(email)s cannot %(verb)s lead %(lead_id)s: it is owned by %(owner)s"),
+            email=user.email,
+            verb=verb,
+            lead_id=lead_id,
+            owner=owner,
+        )
     return lead, user
 
 
@@ -100,29 +107,45 @@ def claim_lead(session: Session, *, lead_id: int, rep_id: int, at: datetime) -> 
     pool = active.rules.pool
     rep = repo.lock_rep(session, rep_id)  # first: two claims for one rep queue here
     if rep is None:
-        raise NotFound(f"no user with id {rep_id}")
+        raise NotFound(N_("no user with id %(rep_id)s"), rep_id=rep_id)
     if rep.role not in REP_ROLES or not rep.is_active:
         what = "inactive" if not rep.is_active else f"a {rep.role}"
-        raise Forbidden(f"{rep.email} is {what}: only active sales reps and SDRs claim leads")
+        raise Forbidden(
+            N_("%(email)s is %(what)s: only active sales reps and SDRs claim leads"),
+            email=rep.email,
+            what=what,
+        )
     lead = _locked_lead(session, lead_id)
     # The status decides: a pool lead has no owner by definition (an owner_id left on it is
     # stale, and the claim replaces it).
     if lead.status != LeadStatus.POOL:
         owner = f", owned by user {lead.owner_id}" if lead.owner_id is not None else ""
-        raise Conflict(f"lead {lead_id} is not in the public pool (it is {lead.status}{owner})")
+        raise Conflict(
+            N_("lead %(lead_id)s is not in the public pool (it is %(status)s%(owner)s)"),
+            lead_id=lead_id,
+            status=lead.status,
+            owner=owner,
+        )
     open_now = repo.open_loads(session, [rep.id]).get(rep.id, 0)
     if rep.max_open_leads is not None and open_now >= rep.max_open_leads:
         raise Conflict(
-            f"{rep.email} has {open_now} open leads, the cap is {rep.max_open_leads}: "
-            "release or close one before claiming",
+            N_(
+                "%(email)s has %(open)s open leads, the cap is %(cap)s: "
+                "release or close one before claiming"
+            ),
+            email=rep.email,
+            open=open_now,
+            cap=rep.max_open_leads,
         )
     zone = ZoneInfo(pool.timezone)
     day_start = datetime.combine(at.astimezone(zone).date(), time.min, zone)
     claimed = repo.claims_since(session, rep.id, day_start)
     if claimed >= pool.daily_claim_limit:
         raise Conflict(
-            f"{rep.email} has claimed {claimed} leads today, the daily limit is "
-            f"{pool.daily_claim_limit}",
+            N_("%(email)s has claimed %(claimed)s leads today, the daily limit is %(limit)s"),
+            email=rep.email,
+            claimed=claimed,
+            limit=pool.daily_claim_limit,
         )
     lead.owner_id = rep.id
     lead.team_id = rep.team_id
@@ -189,7 +212,7 @@ def return_lead(
     """The owner hands a lead back to marketing for nurture, saying why."""
     note = (reason or "").strip()
     if not note:
-        raise Invalid("a reason is required to return a lead to marketing", field="reason")
+        raise Invalid(N_("a reason is required to return a lead to marketing"), field="reason")
     lead, _ = _owned(session, lead_id, rep_id, "return")
     version = current_rules(session).version
     lead.owner_id = None
@@ -213,7 +236,7 @@ def accept_lead(session: Session, *, lead_id: int, rep_id: int, at: datetime) ->
     """The owner accepts the lead: it becomes sales-accepted (SAL)."""
     lead, _ = _owned(session, lead_id, rep_id, "accept")
     if lead.status == LeadStatus.SAL:
-        raise Conflict(f"lead {lead_id} is already accepted (sal)")
+        raise Conflict(N_("lead %(lead_id)s is already accepted (sal)"), lead_id=lead_id)
     version = current_rules(session).version
     transition(
         session, lead, LeadStatus.SAL, at=at, actor_id=rep_id, reason="accepted by the owner"

@@ -23,11 +23,12 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from closeloop.cli_support import DbOption, console, open_database
+from closeloop.cli_support import DbOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.errors import Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.leads.cli import leads_app
 from closeloop.leads.routing import repository as repo
 from closeloop.leads.routing.actions import ActionResult
@@ -75,7 +76,7 @@ def resolve_rep(session: Session, rep: str) -> User:
     elif text:
         user = session.scalars(select(User).where(func.lower(User.email) == text.lower())).first()
     if user is None:
-        raise NotFound(f"no user {rep!r} (give an e-mail or a user id)")
+        raise NotFound(N_("no user %(rep)r (give an e-mail or a user id)"), rep=rep)
     return user
 
 
@@ -104,7 +105,7 @@ def assign_command(
 ) -> None:
     """Route leads to reps by the routing rules (to the public pool when every rep is at cap)."""
     if bool(lead_ids) == all_leads:
-        raise Invalid("name lead ids or give --all (not both)", field="leads")
+        raise Invalid(N_("name lead ids or give --all (not both)"), field="leads")
     with unit_of_work(open_database(db)) as session:
         begin_writing(session)
         at = utcnow()
@@ -117,31 +118,48 @@ def assign_command(
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
     elif all_leads and not out["considered"]:
-        console.print("No open lead without an owner to route.")
+        console.print(_("No open lead without an owner to route."))
     elif all_leads:
         table = Table(
-            title=f"Routed {out['considered']:,} leads in {out['seconds']:.2f} s "
-            f"(routing v{out['rule_version']})"
+            title=_(
+                "Routed %(leads)s leads in %(seconds).2f s (routing v%(version)s)",
+                leads=f"{out['considered']:,}",
+                seconds=out["seconds"],
+                version=out["rule_version"],
+            )
         )
-        for column in ("Team", "Assigned", "To the pool"):
-            table.add_column(column, justify="left" if column == "Team" else "right")
+        for column in (N_("Team"), N_("Assigned"), N_("To the pool")):
+            table.add_column(_(column), justify="left" if column == "Team" else "right")
         for team, counts in sorted(out["by_team"].items()):
             table.add_row(team, f"{counts['assigned']:,}", f"{counts['pooled']:,}")
-        table.add_row("Total", f"{out['assigned']:,}", f"{out['pooled']:,}")
+        table.add_row(_("Total"), f"{out['assigned']:,}", f"{out['pooled']:,}")
         console.print(table)
         if out["skipped"]:
-            console.print(f"{out['skipped']:,} leads changed meanwhile and were left as they are.")
+            console.print(
+                _(
+                    "%(leads)s leads changed meanwhile and were left as they are.",
+                    leads=f"{out['skipped']:,}",
+                )
+            )
     else:
         for item in out["assignments"]:
-            where = item["owner_email"] or "the public pool"
-            console.print(f"Lead {item['lead_id']} → {where} ({item['rule']})", highlight=False)
+            where = item["owner_email"] or _("the public pool")
+            console.print(
+                _("Lead %(id)s → %(where)s (%(rule)s)", id=item["lead_id"], where=where,
+                  rule=item["rule"]),
+                highlight=False,
+            )  # fmt: skip
 
 
 @leads_app.command("claim")
 def claim_command(lead_id: LeadArgument, rep: RepOption, db: DbOption = None) -> None:
     """Take a lead from the public pool (within the rep's cap and daily claim limit)."""
     result, email = _act(db, rep, lambda s, r, at: claim_lead(s, lead_id=lead_id, rep_id=r, at=at))
-    console.print(f"Lead {lead_id} claimed by {email}: now {result.status}.", highlight=False)
+    console.print(
+        _("Lead %(id)s claimed by %(email)s: now %(status)s.", id=lead_id, email=email,
+          status=result.status),
+        highlight=False,
+    )  # fmt: skip
 
 
 @leads_app.command("release")
@@ -153,7 +171,7 @@ def release_command(
 ) -> None:
     """Give a lead you own back to the public pool."""
     _act(db, rep, lambda s, r, at: release_lead(s, lead_id=lead_id, rep_id=r, at=at, reason=reason))
-    console.print(f"Lead {lead_id} released to the public pool.", highlight=False)
+    console.print(_("Lead %(id)s released to the public pool.", id=lead_id), highlight=False)
 
 
 @leads_app.command("return")
@@ -171,14 +189,14 @@ def return_command(
         rep,
         lambda s, r, at: return_lead(s, lead_id=lead_id, rep_id=r, reason=reason or "", at=at),
     )
-    console.print(f"Lead {lead_id} returned to marketing (nurture).", highlight=False)
+    console.print(_("Lead %(id)s returned to marketing (nurture).", id=lead_id), highlight=False)
 
 
 @leads_app.command("accept")
 def accept_command(lead_id: LeadArgument, rep: RepOption, db: DbOption = None) -> None:
     """Accept a lead you own: it becomes sales-accepted (SAL)."""
     _act(db, rep, lambda s, r, at: accept_lead(s, lead_id=lead_id, rep_id=r, at=at))
-    console.print(f"Lead {lead_id} accepted: now sal.", highlight=False)
+    console.print(_("Lead %(id)s accepted: now sal.", id=lead_id), highlight=False)
 
 
 @leads_app.command("contact")
@@ -192,7 +210,10 @@ def contact_command(
     result, _ = _act(
         db, rep, lambda s, r, at: log_contact(s, lead_id=lead_id, rep_id=r, at=at, note=note)
     )
-    console.print(f"Contact logged on lead {lead_id}: now {result.status}.", highlight=False)
+    console.print(
+        _("Contact logged on lead %(id)s: now %(status)s.", id=lead_id, status=result.status),
+        highlight=False,
+    )
 
 
 @leads_app.command("pool")
@@ -227,9 +248,22 @@ def pool_command(
             json.dumps({"total": total, "leads": leads, "rep": cap}, ensure_ascii=False, indent=2)
         )
         return
-    table = Table(title=f"Public pool: {total:,} leads (best {len(leads)} shown)")
-    for column in ("Lead", "Name", "Company", "Score", "Team", "In the pool since"):
-        table.add_column(column, justify="right" if column in ("Lead", "Score") else "left")
+    table = Table(
+        title=_(
+            "Public pool: %(total)s leads (best %(shown)s shown)",
+            total=f"{total:,}",
+            shown=len(leads),
+        )
+    )
+    for column in (
+        N_("Lead"),
+        N_("Name"),
+        N_("Company"),
+        N_("Score"),
+        N_("Team"),
+        N_("In the pool since"),
+    ):
+        table.add_column(_(column), justify="right" if column in ("Lead", "Score") else "left")
     for lead in leads:
         since = lead["in_pool_since"][:16].replace("T", " ") if lead["in_pool_since"] else ""
         table.add_row(
@@ -243,9 +277,15 @@ def pool_command(
     console.print(table)
     if cap:
         console.print(
-            f"{cap['email']}: {cap['open_leads']} open leads of cap "
-            f"{cap['max_open_leads'] or 'none'}; "
-            f"claimed {cap['claimed_today']} of {cap['daily_claim_limit']} today.",
+            _(
+                "%(email)s: %(open)s open leads of cap %(cap)s; claimed %(claimed)s of "
+                "%(limit)s today.",
+                email=cap["email"],
+                open=cap["open_leads"],
+                cap=cap["max_open_leads"] or _("none"),
+                claimed=cap["claimed_today"],
+                limit=cap["daily_claim_limit"],
+            ),
             highlight=False,
         )
 
@@ -282,8 +322,12 @@ def show_command(as_json: JsonOption = False, db: DbOption = None) -> None:
         payload = {"version": active.version, "rules": active.rules.model_dump(mode="json")}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    origin = "built-in default" if active.version == 0 else "saved"
-    console.print(f"# routing rules v{active.version} ({origin}), in force", highlight=False)
+    origin = _("built-in default") if active.version == 0 else _("saved")
+    console.print(
+        _("# routing rules v%(version)s (%(origin)s), in force", version=active.version,
+          origin=origin),
+        highlight=False,
+    )  # fmt: skip
     console.print(text.rstrip("\n"), highlight=False, markup=False)
 
 
@@ -297,7 +341,11 @@ def set_command(
     with unit_of_work(open_database(db)) as session:
         begin_writing(session)
         saved = save_routing_rules(session, text=text, source=file.name)
-    console.print(f"Routing rules v{saved.version} from {file.name} are in force.", highlight=False)
+    console.print(
+        _("Routing rules v%(version)s from %(file)s are in force.", version=saved.version,
+          file=file.name),
+        highlight=False,
+    )  # fmt: skip
 
 
 @simulate_app.command("routing")
@@ -317,20 +365,26 @@ def simulate_routing_command(
         # Keyed by strategy even for one, so scripts read result["load"]["conversion"] alike.
         typer.echo(json.dumps(results_json(results), ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"Routing simulation: {weeks} weeks of the demo company, seed {seed}")
+    table = Table(
+        title=_(
+            "Routing simulation: %(weeks)s weeks of the demo company, seed %(seed)s",
+            weeks=weeks,
+            seed=seed,
+        )
+    )
     table.add_column("")
     for result in results:
         table.add_column(result.strategy, justify="right")
     rows: list[tuple[str, Callable[[Any], str]]] = [
-        ("leads", lambda r: f"{r.leads:,}"),
-        ("won", lambda r: f"{r.won:,}"),
-        ("conversion", lambda r: f"{r.conversion:.2%}"),
-        ("revenue", lambda r: f"{r.revenue:,}"),
-        ("mean h to first contact", lambda r: f"{r.mean_hours_to_first_contact:.1f}"),
-        ("median h to first contact", lambda r: f"{r.median_hours_to_first_contact:.1f}"),
-        ("p90 h to first contact", lambda r: f"{r.p90_hours_to_first_contact:.1f}"),
-        ("waited in the pool", lambda r: f"{r.pooled:,}"),
+        (N_("leads"), lambda r: f"{r.leads:,}"),
+        (N_("won"), lambda r: f"{r.won:,}"),
+        (N_("conversion"), lambda r: f"{r.conversion:.2%}"),
+        (N_("revenue"), lambda r: f"{r.revenue:,}"),
+        (N_("mean h to first contact"), lambda r: f"{r.mean_hours_to_first_contact:.1f}"),
+        (N_("median h to first contact"), lambda r: f"{r.median_hours_to_first_contact:.1f}"),
+        (N_("p90 h to first contact"), lambda r: f"{r.p90_hours_to_first_contact:.1f}"),
+        (N_("waited in the pool"), lambda r: f"{r.pooled:,}"),
     ]
     for label, cell in rows:
-        table.add_row(label, *(cell(result) for result in results))
+        table.add_row(_(label), *(cell(result) for result in results))
     console.print(table)

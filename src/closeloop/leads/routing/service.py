@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closeloop.errors import Conflict, NotFound
+from closeloop.i18n import N_
 from closeloop.jobs.outbox import emit
 from closeloop.leads.decisions import DecisionKind, record_decision
 from closeloop.leads.routing import repository as repo
@@ -162,7 +163,7 @@ def assign_lead(
     """Route one open unowned lead to a rep of its team, or to the pool if all are at cap."""
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"no lead with id {lead_id}")
+        raise NotFound(N_("no lead with id %(lead_id)s"), lead_id=lead_id)
     _check_assignable(lead)
     active = current_rules(session)
     code = (
@@ -235,14 +236,21 @@ def assign_lead(
 
 def _check_assignable(lead: Lead) -> None:
     if lead.owner_id is not None:
-        raise Conflict(f"lead {lead.id} already has an owner (user {lead.owner_id})")
+        raise Conflict(
+            N_("lead %(id)s already has an owner (user %(owner_id)s)"),
+            id=lead.id,
+            owner_id=lead.owner_id,
+        )
     if lead.status == LeadStatus.POOL:
         raise Conflict(
-            f"lead {lead.id} is in the public pool: a rep claims it (closeloop leads claim)",
+            N_("lead %(id)s is in the public pool: a rep claims it (closeloop leads claim)"),
+            id=lead.id,
         )
     if lead.status not in repo.ASSIGNABLE:
         raise Conflict(
-            f"lead {lead.id} is {lead.status}: only new, working, mql and sal leads are routed",
+            N_("lead %(id)s is %(status)s: only new, working, mql and sal leads are routed"),
+            id=lead.id,
+            status=lead.status,
         )
 
 

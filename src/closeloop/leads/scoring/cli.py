@@ -11,10 +11,11 @@ import typer
 import yaml
 from rich.table import Table
 
-from closeloop.cli_support import DbOption, console, open_database
+from closeloop.cli_support import DbOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.leads.scoring.rules import KIND, ScoringRules
 from closeloop.leads.scoring.service import current_rules, score_leads
 from closeloop.rules.loader import read_rules_file
@@ -35,7 +36,7 @@ def show(as_json: JsonOption = False, db: DbOption = None) -> None:
     if as_json:
         print(json.dumps({"version": active.version, "rules": body}, ensure_ascii=False))
         return
-    console.print(f"# scoring rules v{active.version}", highlight=False)
+    console.print(_("# scoring rules v%(version)s", version=active.version), highlight=False)
     print(yaml.safe_dump(body, allow_unicode=True, sort_keys=False), end="")
 
 
@@ -49,7 +50,13 @@ def set_rules(
     text = read_rules_file(file)
     with unit_of_work(open_database(db)) as session:
         saved = save_rules(session, kind=KIND, text=text, schema=ScoringRules, source=file.name)
-    console.print(f"scoring rules v{saved.version} in force (MQL at {saved.rules.mql_threshold})")
+    console.print(
+        _(
+            "scoring rules v%(version)s in force (MQL at %(threshold)s)",
+            version=saved.version,
+            threshold=saved.rules.mql_threshold,
+        )
+    )
 
 
 @app.command("train")
@@ -74,7 +81,7 @@ def train(
         _train_from_file(from_file, label, score, out, as_json)
         return
     if label or score or out:
-        raise Invalid("--label, --score and --out go with --from-file", field="from_file")
+        raise Invalid(N_("--label, --score and --out go with --from-file"), field="from_file")
     from closeloop.leads.scoring.model import train_model
 
     with unit_of_work(open_database(db)) as session:
@@ -85,19 +92,31 @@ def train(
         print(json.dumps(result))
         return
     console.print(
-        f"model v{report.version} stored: trained on {report.train_rows:,} leads, "
-        f"evaluated on the newest {report.holdout_rows:,} (from {report.holdout_from}, "
-        f"{report.holdout_positives:,} converted)"
+        _(
+            "model v%(version)s stored: trained on %(train)s leads, evaluated on the newest "
+            "%(holdout)s (from %(since)s, %(positives)s converted)",
+            version=report.version,
+            train=f"{report.train_rows:,}",
+            holdout=f"{report.holdout_rows:,}",
+            since=report.holdout_from,
+            positives=f"{report.holdout_positives:,}",
+        )
     )
     console.print(
-        f"ROC AUC on the time holdout: model {report.model_auc:.3f}, "
-        f"rule score {report.rule_auc:.3f}"
+        _(
+            "ROC AUC on the time holdout: model %(model).3f, rule score %(rule).3f",
+            model=report.model_auc,
+            rule=report.rule_auc,
+        )
     )
     console.print(
-        f"Brier score {report.brier:.4f} (always guessing the base rate: "
-        f"{report.base_rate_brier:.4f})"
+        _(
+            "Brier score %(brier).4f (always guessing the base rate: %(base).4f)",
+            brier=report.brier,
+            base=report.base_rate_brier,
+        )
     )
-    table = Table("decile", "leads", "predicted", "observed", title="Calibration")
+    table = Table(_("decile"), _("leads"), _("predicted"), _("observed"), title=_("Calibration"))
     for row in report.deciles:
         table.add_row(
             str(row["decile"]), f"{row['leads']:,}", f"{row['predicted']:.1%}",
@@ -112,7 +131,7 @@ def _train_from_file(
     from closeloop.leads.scoring.from_file import score_file, train_from_file
 
     if not label:
-        raise Invalid("--from-file needs --label COLUMN", field="label")
+        raise Invalid(N_("--from-file needs --label COLUMN"), field="label")
     model = train_from_file(path, label=label)
     report: dict[str, Any] = dict(model.report)
     if score is not None:
@@ -123,27 +142,38 @@ def _train_from_file(
         print(json.dumps(report, ensure_ascii=False))
         return
     console.print(
-        f"{report['rows']:,} rows, {report['positives']:,} positive; numeric: "
-        f"{', '.join(report['numeric_columns']) or '-'}; categorical: "
-        f"{', '.join(report['categorical_columns']) or '-'}",
+        _(
+            "%(rows)s rows, %(positives)s positive; numeric: %(numeric)s; categorical: "
+            "%(categorical)s",
+            rows=f"{report['rows']:,}",
+            positives=f"{report['positives']:,}",
+            numeric=", ".join(report["numeric_columns"]) or "-",
+            categorical=", ".join(report["categorical_columns"]) or "-",
+        ),
         highlight=False,
     )
     for column, why in report["ignored_columns"].items():
-        console.print(f"ignored {column}: {why}", highlight=False)
-    table = Table("", "ROC AUC", "PR AUC", "top-decile lift")
+        console.print(_("ignored %(column)s: %(why)s", column=column, why=why), highlight=False)
+    table = Table("", "ROC AUC", "PR AUC", _("top-decile lift"))
     table.add_row(
-        f"{report['cv_folds']}-fold cross-validation (mean)",
+        _("%(folds)s-fold cross-validation (mean)", folds=report["cv_folds"]),
         f"{report['roc_auc']:.3f}", f"{report['pr_auc']:.3f}", f"{report['top_decile_lift']:.2f}",
     )  # fmt: skip
     holdout = report["holdout"]
     table.add_row(
-        "stratified 25 % holdout",
+        _("stratified 25 % holdout"),
         f"{holdout['roc_auc']:.3f}", f"{holdout['pr_auc']:.3f}",
         f"{holdout['top_decile_lift']:.2f}",
     )  # fmt: skip
     console.print(table)
     if score is not None:
-        console.print(f"scored {report['scored_rows']:,} rows into {report['scored_file']}")
+        console.print(
+            _(
+                "scored %(rows)s rows into %(file)s",
+                rows=f"{report['scored_rows']:,}",
+                file=report["scored_file"],
+            )
+        )
 
 
 @app.command("run")
@@ -156,8 +186,15 @@ def run(as_json: JsonOption = False, db: DbOption = None) -> None:
         print(json.dumps(result.as_dict()))
         return
     console.print(
-        f"scored {result.considered:,} open leads in {result.seconds:.2f} s "
-        f"({result.leads_per_second:,.0f} leads/s): {result.changed:,} changed, "
-        f"{result.mql:,} became MQL (rules v{result.rules_version}, "
-        f"model {'v' + str(result.model_version) if result.model_version else 'none'})"
+        _(
+            "scored %(leads)s open leads in %(seconds).2f s (%(rate)s leads/s): %(changed)s "
+            "changed, %(mql)s became MQL (rules v%(rules)s, model %(model)s)",
+            leads=f"{result.considered:,}",
+            seconds=result.seconds,
+            rate=f"{result.leads_per_second:,.0f}",
+            changed=f"{result.changed:,}",
+            mql=f"{result.mql:,}",
+            rules=result.rules_version,
+            model=f"v{result.model_version}" if result.model_version else _("none"),
+        )
     )

@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from closeloop.errors import NotFound
+from closeloop.i18n import N_
 from closeloop.leads.scoring.compute import BatchScores, Scorer
 from closeloop.leads.scoring.model import ActiveModel, active_model
 from closeloop.leads.scoring.reading import LeadRows, open_lead_ids, read_leads
@@ -97,7 +98,7 @@ def score_lead(session: Session, *, lead_id: int, at: datetime) -> LeadScore:
     model = active_model(session)
     rows = read_leads(session, at=at, ids=[lead_id], open_only=False)
     if not len(rows):
-        raise NotFound(f"lead {lead_id} does not exist", field="lead_id")
+        raise NotFound(N_("lead %(lead_id)s does not exist"), field="lead_id", lead_id=lead_id)
     scores, predicted = _score_rows(rows, scorer_for(rules.rules), model)
     changed = _apply(session, rows, scores, predicted, rules, model, at=at, run=run)
     return LeadScore(

@@ -11,11 +11,12 @@ import typer
 import yaml
 from rich.table import Table
 
-from closeloop.cli_support import DbOption, console, open_database
+from closeloop.cli_support import DbOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.leads.sla.compliance import sla_compliance
 from closeloop.leads.sla.rules import active_sla_rules, save_sla_rules
 from closeloop.leads.sla.tasks import run_sla_sweep
@@ -35,7 +36,9 @@ def _moment(value: str | None, option: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid(f"{value!r} is not an ISO date or time", field=option) from None
+        raise Invalid(
+            N_("%(value)r is not an ISO date or time"), field=option, value=value
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -49,14 +52,17 @@ def show(as_json: JsonOption = False, db: DbOption = None) -> None:
     if as_json:
         typer.echo(json.dumps({"version": active.version, **body}, ensure_ascii=False, indent=2))
         return
-    origin = "built-in default" if active.version == 0 else "saved"
-    console.print(f"SLA rules v{active.version} ({origin})", highlight=False)
+    origin = _("built-in default") if active.version == 0 else _("saved")
+    console.print(
+        _("SLA rules v%(version)s (%(origin)s)", version=active.version, origin=origin),
+        highlight=False,
+    )
     console.print(yaml.safe_dump({"calendar": body["calendar"]}, allow_unicode=True), end="")
-    table = Table("team", "first contact (h)", "accept (d)", "follow up (d)",
-                  "escalate after (h)", "recycle after (h)")  # fmt: skip
+    table = Table(_("team"), _("first contact (h)"), _("accept (d)"), _("follow up (d)"),
+                  _("escalate after (h)"), _("recycle after (h)"))  # fmt: skip
     for name in [None, *active.rules.teams]:
         sla = active.rules.for_team(name)
-        table.add_row(name or "(default)", f"{sla.first_contact_hours:g}", str(sla.accept_days),
+        table.add_row(name or _("(default)"), f"{sla.first_contact_hours:g}", str(sla.accept_days),
                       str(sla.follow_up_days), f"{sla.escalate_after_hours:g}",
                       f"{sla.recycle_after_hours:g}")  # fmt: skip
     console.print(table)
@@ -73,7 +79,7 @@ def set_rules(
     with unit_of_work(engine) as session:
         begin_writing(session)
         saved = save_sla_rules(session, text=text, source=file.name)
-    console.print(f"SLA rules v{saved.version} in force", highlight=False)
+    console.print(_("SLA rules v%(version)s in force", version=saved.version), highlight=False)
 
 
 @app.command("sweep")
@@ -89,8 +95,11 @@ def sweep_command(
         typer.echo(json.dumps(counts))
         return
     console.print(
-        f"notified {counts['notified']}, escalated {counts['escalated']}, "
-        f"recycled {counts['recycled']}, cleared {counts['cleared']}",
+        _(
+            "notified %(notified)s, escalated %(escalated)s, recycled %(recycled)s, "
+            "cleared %(cleared)s",
+            **counts,
+        ),
         highlight=False,
     )
 
@@ -116,12 +125,14 @@ def compliance_command(
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
-    title = f"SLA compliance {start:%Y-%m-%d} – {end:%Y-%m-%d}"
-    table = Table("team", "SLA (h)", "assigned", "in time", "late", "missed", "pending",
-                  "compliance", title=title)  # fmt: skip
+    title = _(
+        "SLA compliance %(start)s – %(end)s", start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}"
+    )
+    table = Table(_("team"), _("SLA (h)"), _("assigned"), _("in time"), _("late"), _("missed"),
+                  _("pending"), _("compliance"), title=title)  # fmt: skip
     for row in [*report.teams, report.total]:
         share = "–" if row.compliance is None else f"{row.compliance:.1%}"
         hours = "" if row.first_contact_hours is None else f"{row.first_contact_hours:g}"
-        table.add_row(row.team or "(no team)", hours, str(row.assigned), str(row.in_time),
+        table.add_row(row.team or _("(no team)"), hours, str(row.assigned), str(row.in_time),
                       str(row.late), str(row.missed), str(row.pending), share)  # fmt: skip
     console.print(table)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from closeloop.db.dialect import one_of
 from closeloop.db.types import UTCDateTime
 from closeloop.errors import NotFound
+from closeloop.i18n import N_
 from closeloop.leads.sla.rules import SlaRules, TeamSla, active_sla_rules
 from closeloop.models import Lead, Team
 
@@ -121,7 +122,7 @@ def stop(session: Session, *, lead_ids: list[int]) -> None:
 def _lead_and_sla(session: Session, lead_id: int) -> tuple[Lead, TeamSla, SlaRules]:
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"lead {lead_id} does not exist", field="lead_id")
+        raise NotFound(N_("lead %(lead_id)s does not exist"), field="lead_id", lead_id=lead_id)
     rules = active_sla_rules(session).rules
     team = (
         session.scalar(select(Team.name).where(Team.id == lead.team_id)) if lead.team_id else None

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from closeloop.db.types import utcnow
 from closeloop.errors import Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.leads.sla.calendar import to_us, to_us_array
 from closeloop.leads.sla.rules import active_sla_rules
 from closeloop.models import Lead, Team
@@ -99,7 +100,7 @@ def sla_compliance(
     if team is not None:
         team_id = next((i for i, name in teams.items() if name == team), None)
         if team_id is None:
-            raise NotFound(f"no team named {team!r}", field="team")
+            raise NotFound(N_("no team named %(team)r"), field="team", team=team)
         statement = statement.where(Lead.team_id == team_id)
     groups: dict[int | None, list[tuple[datetime, datetime | None]]] = {}
     for team_id, assigned_at, first_contact_at in session.execute(statement):
