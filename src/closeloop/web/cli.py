@@ -53,20 +53,10 @@ def serve(
 
     settings = get_settings().model_copy(update={"database_url": database_url(db)})
     create_app(settings)  # fail here, with one line, if the database is not usable
-<<<<<<< HEAD
     address = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    console.print(f"Closeloop listening on {address} (OpenAPI: /openapi.json)")
+    console.print(_("Closeloop listening on %(address)s (OpenAPI: /openapi.json)", address=address))
     if open_browser:
         open_when_up(f"{address}/healthz", f"{address}/signin?next=/dashboard")
-=======
-    console.print(
-        _(
-            "Closeloop listening on http://%(host)s:%(port)s (OpenAPI: /openapi.json)",
-            host=host,
-            port=port,
-        )
-    )
->>>>>>> cli-i18n
     if workers > 1:
         os.environ["CLOSELOOP_DATABASE_URL"] = settings.database_url
         uvicorn.run(
