@@ -9,11 +9,13 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from closeloop import __version__
+from closeloop.access.api import router as access_router
 from closeloop.access.secrets import instance_secret
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine
 from closeloop.db.migrate import ensure_current
 from closeloop.leads.api import router as leads_router
+from closeloop.leads.records_api import router as lead_records_router
 from closeloop.web import errors
 from closeloop.web.auth import install_sessions
 from closeloop.web.limits import BodySizeLimit
@@ -47,6 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(leads_router)
+    app.include_router(lead_records_router)
+    app.include_router(access_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
