@@ -619,7 +619,7 @@ def list_touches(
     require(actor, Area.LEADS)
     if filters.lead_id is not None:
         get_readable(session, actor, Lead, filters.lead_id)
-    column, descending = sort_order(sort, TOUCH_SORTABLE, "-id")
+    column, descending = sort_order(sort, TOUCH_SORTABLE, "-occurred_at")
     statement = select(Touch)
     condition = lead_condition(actor)
     if not _is_true(condition):

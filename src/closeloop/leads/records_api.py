@@ -258,7 +258,7 @@ def history(lead_id: int, request: Request, actor: ApiActor) -> list[HistoryOut]
 def lead_touches(
     lead_id: int, request: Request, actor: ApiActor, params: Params
 ) -> PageOut[TouchOut]:
-    """The lead's touches, newest first unless `sort` says otherwise (`id`, `occurred_at`)."""
+    """The lead's touches, newest first unless `sort` says otherwise (`occurred_at`, `id`)."""
     return _touches(request, actor, params, records.TouchFilters(lead_id=lead_id))
 
 
@@ -277,7 +277,8 @@ def list_touches(
     ] = None,
     to: Annotated[date | None, Query(description="Last day (UTC) of occurred_at.")] = None,
 ) -> PageOut[TouchOut]:
-    """Touches of the leads the caller may see; sortable by `id` (default `-id`), `occurred_at`."""
+    """Touches of the leads the caller may see; sortable by `occurred_at` (default, newest first)
+    and `id`."""
     filters = records.TouchFilters(
         lead_id=lead_id,
         channel_id=channel_id,
