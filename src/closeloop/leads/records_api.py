@@ -16,6 +16,7 @@ from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.leads import records
+from closeloop.leads import records_transitions as transitions
 from closeloop.leads.records_schemas import (
     AssignIn,
     ContactIn,
@@ -188,7 +189,7 @@ def set_tags(lead_id: int, payload: TagsIn, request: Request, actor: ApiActor) -
 def claim(lead_id: int, request: Request, actor: ApiActor) -> TransitionOut:
     """Take a lead from the public pool (409 beyond the open-lead cap or the daily limit)."""
     with _writing(request) as session:
-        result = records.claim(session, actor, lead_id=lead_id, at=utcnow())
+        result = transitions.claim(session, actor, lead_id=lead_id, at=utcnow())
         return _transition(session, result)
 
 
@@ -199,7 +200,7 @@ def release(
     """Give an own lead up to the public pool."""
     reason = payload.reason if payload else None
     with _writing(request) as session:
-        result = records.release(session, actor, lead_id=lead_id, reason=reason, at=utcnow())
+        result = transitions.release(session, actor, lead_id=lead_id, reason=reason, at=utcnow())
         return _transition(session, result)
 
 
@@ -209,7 +210,7 @@ def return_lead(
 ) -> TransitionOut:
     """Return an own lead to marketing for nurture; the reason is required."""
     with _writing(request) as session:
-        result = records.return_to_marketing(
+        result = transitions.return_to_marketing(
             session, actor, lead_id=lead_id, reason=payload.reason, at=utcnow()
         )
         return _transition(session, result)
@@ -219,7 +220,7 @@ def return_lead(
 def accept(lead_id: int, request: Request, actor: ApiActor) -> TransitionOut:
     """Accept an own lead: it becomes sales-accepted (SAL)."""
     with _writing(request) as session:
-        result = records.accept(session, actor, lead_id=lead_id, at=utcnow())
+        result = transitions.accept(session, actor, lead_id=lead_id, at=utcnow())
         return _transition(session, result)
 
 
@@ -230,7 +231,7 @@ def contact(
     """Log a contact with an own lead (stops the first-contact clock)."""
     body = payload or ContactIn()
     with _writing(request) as session:
-        result = records.contact(
+        result = transitions.contact(
             session, actor, lead_id=lead_id, note=body.note, channel=body.channel, at=utcnow()
         )
         return _transition(session, result)
@@ -240,7 +241,7 @@ def contact(
 def assign(lead_id: int, payload: AssignIn, request: Request, actor: ApiActor) -> TransitionOut:
     """Give an open lead to a rep: managers (reps of their team) and admins only."""
     with _writing(request) as session:
-        result = records.assign(
+        result = transitions.assign(
             session, actor, lead_id=lead_id, owner_id=payload.owner_id, at=utcnow()
         )
         return _transition(session, result)
