@@ -480,3 +480,23 @@ def test_the_capture_endpoint_still_wants_an_api_key(world: World) -> None:
     response = world.admin.post("/api/v1/leads", json={"email": "x@example.com"})
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "X-API-Key"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "location"),
+    [
+        ("get", "/api/v1/leads/99999999999", None, ["path", "lead_id"]),
+        ("get", "/api/v1/leads?owner_id=99999999999", None, ["query", "owner_id"]),
+        ("get", "/api/v1/leads?q=a%00b", None, ["query", "q"]),
+        ("patch", "/api/v1/leads/{lead}", {"notes": "a\u0000b"}, ["body", "notes"]),
+        ("put", "/api/v1/leads/{lead}/tags", {"tags": ["a\u0000"]}, ["body", "tags"]),
+        ("post", "/api/v1/leads/{lead}/assign", {"owner_id": 2**40}, ["body", "owner_id"]),
+    ],
+)
+def test_out_of_range_ids_and_nul_characters_are_422_not_500(
+    world: World, method: str, url: str, body: Any, location: list[str]
+) -> None:
+    kwargs = {"json": body} if body is not None else {}
+    response = getattr(world.admin, method)(url.format(lead=world.lead[1]), **kwargs)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][: len(location)] == location

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from closeloop.access import teams as team_service
@@ -29,6 +29,8 @@ from closeloop.errors import ClosedLoopError
 from closeloop.web.auth import ApiActor, csrf_token, end_session, start_session
 
 router = APIRouter(prefix="/api/v1")
+MAX_ID = 2_147_483_647
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class ErrorOut(BaseModel):
@@ -97,7 +99,7 @@ def list_users(request: Request, actor: ApiActor) -> list[UserOut]:
 @router.get(
     "/users/{user_id}", response_model=UserOut, tags=["users"], responses=_errors(401, 403, 404)
 )
-def get_user(user_id: int, request: Request, actor: ApiActor) -> UserOut:
+def get_user(user_id: RowId, request: Request, actor: ApiActor) -> UserOut:
     """One user: oneself, or anyone for admins and managers."""
     with unit_of_work(request.app.state.engine) as session:
         return UserOut.model_validate(user_service.get_user(session, actor, user_id))
@@ -124,7 +126,7 @@ def create_user(payload: UserCreate, request: Request, actor: ApiActor) -> UserC
     tags=["users"],
     responses=_errors(401, 403, 404, 409),
 )
-def update_user(user_id: int, payload: UserUpdate, request: Request, actor: ApiActor) -> UserOut:
+def update_user(user_id: RowId, payload: UserUpdate, request: Request, actor: ApiActor) -> UserOut:
     """Change a user (admins); anyone may change their own full_name and locale."""
     with unit_of_work(request.app.state.engine) as session:
         user = user_service.update_user(
@@ -165,7 +167,7 @@ def create_team(payload: TeamCreate, request: Request, actor: ApiActor) -> TeamO
     tags=["teams"],
     responses=_errors(401, 403, 404, 409),
 )
-def update_team(team_id: int, payload: TeamUpdate, request: Request, actor: ApiActor) -> TeamOut:
+def update_team(team_id: RowId, payload: TeamUpdate, request: Request, actor: ApiActor) -> TeamOut:
     """Rename a team or change its manager (admins)."""
     with unit_of_work(request.app.state.engine) as session:
         team = team_service.update_team(
@@ -181,7 +183,9 @@ def update_team(team_id: int, payload: TeamUpdate, request: Request, actor: ApiA
 def list_tokens(
     request: Request,
     actor: ApiActor,
-    user_id: Annotated[int | None, Query(description="Admins: one user's tokens.")] = None,
+    user_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Admins: one user's tokens.")
+    ] = None,
 ) -> list[TokenOut]:
     """The caller's tokens (admins: everyone's); never the token itself."""
     with unit_of_work(request.app.state.engine) as session:
@@ -208,7 +212,7 @@ def create_token(payload: TokenCreate, request: Request, actor: ApiActor) -> Tok
 @router.delete(
     "/tokens/{token_id}", status_code=204, tags=["tokens"], responses=_errors(401, 403, 404)
 )
-def revoke_token(token_id: int, request: Request, actor: ApiActor) -> Response:
+def revoke_token(token_id: RowId, request: Request, actor: ApiActor) -> Response:
     """Revoke one of the caller's tokens (admins: anyone's): it stops working at once."""
     with unit_of_work(request.app.state.engine) as session:
         token_service.revoke_own_token(session, actor, token_id=token_id)

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_ID = 2_147_483_647  # the database's integer range
+
+
+def _no_nul(value: Any) -> Any:
+    """Refuse text with a NUL character (no database stores it) wherever it is."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("contains a NUL character")
+    if isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_without_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 class UserOut(BaseModel):
@@ -30,7 +48,7 @@ class UserCreate(_In):
     email: str = Field(max_length=254)
     full_name: str = Field(max_length=200)
     role: str = Field(description="admin, marketing, sdr, sales_rep, sales_manager, finance, …")
-    team_id: int | None = None
+    team_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     locale: str | None = Field(default=None, max_length=10)
     max_open_leads: int | None = Field(default=None, ge=0, le=100_000)
     password: str | None = Field(
@@ -48,7 +66,7 @@ class UserUpdate(_In):
     email: str | None = Field(default=None, max_length=254)
     full_name: str | None = Field(default=None, max_length=200)
     role: str | None = None
-    team_id: int | None = None
+    team_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     is_active: bool | None = None
     locale: str | None = Field(default=None, max_length=10)
     max_open_leads: int | None = Field(default=None, ge=0, le=100_000)
@@ -64,12 +82,12 @@ class TeamOut(BaseModel):
 
 class TeamCreate(_In):
     name: str = Field(min_length=1, max_length=120)
-    manager_id: int | None = None
+    manager_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class TeamUpdate(_In):
     name: str | None = Field(default=None, min_length=1, max_length=120)
-    manager_id: int | None = None
+    manager_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class TokenOut(BaseModel):

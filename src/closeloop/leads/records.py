@@ -114,6 +114,9 @@ def _search(q: str) -> ColumnElement[bool]:
 def lead_list_query(actor: Actor, filters: LeadFilters) -> Select[tuple[Lead]]:
     """The leads the actor may see that match ``filters`` (unordered)."""
     statement = readable(actor, Lead)
+    for name in ("q", "tag"):
+        if "\x00" in (getattr(filters, name) or ""):
+            raise Invalid("contains a NUL character", field=f"query.{name}")
     known = [s.value for s in LeadStatus]
     for status in filters.statuses:
         if status not in known:
@@ -420,6 +423,8 @@ def list_touches(
     if filters.lead_id is not None:
         get_readable(session, actor, Lead, filters.lead_id)
     column, descending = sort_order(sort, TOUCH_SORTABLE, "-occurred_at")
+    if "\x00" in (filters.kind or ""):
+        raise Invalid("contains a NUL character", field="query.kind")
     statement = select(Touch)
     condition = lead_condition(actor)
     if not _is_true(condition):

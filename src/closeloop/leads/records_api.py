@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,10 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 READ_ERRORS = _errors(401, 403, 404)
 WRITE_ERRORS = _errors(401, 403, 404, 409)
 Params = Annotated[ListParams, Depends(list_params)]
+# Ids within the database's integer range: a larger one is a 422, not a database error.
+MAX_ID = 2_147_483_647
+LeadId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RowId = Annotated[int, Query(ge=1, le=MAX_ID)]
 
 
 @contextmanager
@@ -95,11 +99,11 @@ def list_leads(
     actor: ApiActor,
     params: Params,
     status: Annotated[list[str] | None, Query(description="Repeat for several.")] = None,
-    owner_id: int | None = None,
-    team_id: int | None = None,
-    channel_id: int | None = None,
-    campaign_id: int | None = None,
-    content_id: int | None = None,
+    owner_id: RowId | None = None,
+    team_id: RowId | None = None,
+    channel_id: RowId | None = None,
+    campaign_id: RowId | None = None,
+    content_id: RowId | None = None,
     min_score: Annotated[int | None, Query(ge=0, le=100)] = None,
     created_from: Annotated[date | None, Query(description="First day (UTC), inclusive.")] = None,
     created_to: Annotated[date | None, Query(description="Last day (UTC), inclusive.")] = None,
@@ -155,14 +159,16 @@ def create_lead(payload: LeadCreate, request: Request, actor: ApiActor) -> LeadD
 
 
 @router.get("/leads/{lead_id}", response_model=LeadDetail, responses=READ_ERRORS)
-def get_lead(lead_id: int, request: Request, actor: ApiActor) -> LeadDetail:
+def get_lead(lead_id: LeadId, request: Request, actor: ApiActor) -> LeadDetail:
     """One lead (404 when it is not one the caller may see)."""
     with _reading(request) as session:
         return _detail(session, records.get_lead(session, actor, lead_id))
 
 
 @router.patch("/leads/{lead_id}", response_model=LeadDetail, responses=WRITE_ERRORS)
-def update_lead(lead_id: int, payload: LeadUpdate, request: Request, actor: ApiActor) -> LeadDetail:
+def update_lead(
+    lead_id: LeadId, payload: LeadUpdate, request: Request, actor: ApiActor
+) -> LeadDetail:
     """Change the fields sent (null clears one), cleaned as at capture; audited."""
     changes = payload.model_dump(exclude_unset=True, exclude={"default_region"})
     with _writing(request) as session:
@@ -178,7 +184,7 @@ def update_lead(lead_id: int, payload: LeadUpdate, request: Request, actor: ApiA
 
 
 @router.put("/leads/{lead_id}/tags", response_model=LeadDetail, responses=WRITE_ERRORS)
-def set_tags(lead_id: int, payload: TagsIn, request: Request, actor: ApiActor) -> LeadDetail:
+def set_tags(lead_id: LeadId, payload: TagsIn, request: Request, actor: ApiActor) -> LeadDetail:
     """Replace the lead's tags; tags not seen before are created."""
     with _writing(request) as session:
         records.set_tags(session, actor, lead_id=lead_id, names=payload.tags)
@@ -186,7 +192,7 @@ def set_tags(lead_id: int, payload: TagsIn, request: Request, actor: ApiActor) -
 
 
 @router.post("/leads/{lead_id}/claim", response_model=TransitionOut, responses=WRITE_ERRORS)
-def claim(lead_id: int, request: Request, actor: ApiActor) -> TransitionOut:
+def claim(lead_id: LeadId, request: Request, actor: ApiActor) -> TransitionOut:
     """Take a lead from the public pool (409 beyond the open-lead cap or the daily limit)."""
     with _writing(request) as session:
         result = transitions.claim(session, actor, lead_id=lead_id, at=utcnow())
@@ -195,7 +201,7 @@ def claim(lead_id: int, request: Request, actor: ApiActor) -> TransitionOut:
 
 @router.post("/leads/{lead_id}/release", response_model=TransitionOut, responses=WRITE_ERRORS)
 def release(
-    lead_id: int, request: Request, actor: ApiActor, payload: ReleaseIn | None = None
+    lead_id: LeadId, request: Request, actor: ApiActor, payload: ReleaseIn | None = None
 ) -> TransitionOut:
     """Give an own lead up to the public pool."""
     reason = payload.reason if payload else None
@@ -206,7 +212,7 @@ def release(
 
 @router.post("/leads/{lead_id}/return", response_model=TransitionOut, responses=WRITE_ERRORS)
 def return_lead(
-    lead_id: int, payload: ReturnIn, request: Request, actor: ApiActor
+    lead_id: LeadId, payload: ReturnIn, request: Request, actor: ApiActor
 ) -> TransitionOut:
     """Return an own lead to marketing for nurture; the reason is required."""
     with _writing(request) as session:
@@ -217,7 +223,7 @@ def return_lead(
 
 
 @router.post("/leads/{lead_id}/accept", response_model=TransitionOut, responses=WRITE_ERRORS)
-def accept(lead_id: int, request: Request, actor: ApiActor) -> TransitionOut:
+def accept(lead_id: LeadId, request: Request, actor: ApiActor) -> TransitionOut:
     """Accept an own lead: it becomes sales-accepted (SAL)."""
     with _writing(request) as session:
         result = transitions.accept(session, actor, lead_id=lead_id, at=utcnow())
@@ -226,7 +232,7 @@ def accept(lead_id: int, request: Request, actor: ApiActor) -> TransitionOut:
 
 @router.post("/leads/{lead_id}/contact", response_model=TransitionOut, responses=WRITE_ERRORS)
 def contact(
-    lead_id: int, request: Request, actor: ApiActor, payload: ContactIn | None = None
+    lead_id: LeadId, request: Request, actor: ApiActor, payload: ContactIn | None = None
 ) -> TransitionOut:
     """Log a contact with an own lead (stops the first-contact clock)."""
     body = payload or ContactIn()
@@ -238,7 +244,7 @@ def contact(
 
 
 @router.post("/leads/{lead_id}/assign", response_model=TransitionOut, responses=WRITE_ERRORS)
-def assign(lead_id: int, payload: AssignIn, request: Request, actor: ApiActor) -> TransitionOut:
+def assign(lead_id: LeadId, payload: AssignIn, request: Request, actor: ApiActor) -> TransitionOut:
     """Give an open lead to a rep: managers (reps of their team) and admins only."""
     with _writing(request) as session:
         result = transitions.assign(
@@ -248,7 +254,7 @@ def assign(lead_id: int, payload: AssignIn, request: Request, actor: ApiActor) -
 
 
 @router.get("/leads/{lead_id}/history", response_model=list[HistoryOut], responses=READ_ERRORS)
-def history(lead_id: int, request: Request, actor: ApiActor) -> list[HistoryOut]:
+def history(lead_id: LeadId, request: Request, actor: ApiActor) -> list[HistoryOut]:
     """Status changes and decisions (with their rule and version), oldest first."""
     with _reading(request) as session:
         entries = records.history(session, actor, lead_id=lead_id)
@@ -257,7 +263,7 @@ def history(lead_id: int, request: Request, actor: ApiActor) -> list[HistoryOut]
 
 @router.get("/leads/{lead_id}/touches", response_model=PageOut[TouchOut], responses=READ_ERRORS)
 def lead_touches(
-    lead_id: int, request: Request, actor: ApiActor, params: Params
+    lead_id: LeadId, request: Request, actor: ApiActor, params: Params
 ) -> PageOut[TouchOut]:
     """The lead's touches, newest first unless `sort` says otherwise (`occurred_at`, `id`)."""
     return _touches(request, actor, params, records.TouchFilters(lead_id=lead_id))
@@ -268,10 +274,10 @@ def list_touches(
     request: Request,
     actor: ApiActor,
     params: Params,
-    lead_id: int | None = None,
-    channel_id: int | None = None,
-    campaign_id: int | None = None,
-    content_id: int | None = None,
+    lead_id: RowId | None = None,
+    channel_id: RowId | None = None,
+    campaign_id: RowId | None = None,
+    content_id: RowId | None = None,
     kind: Annotated[str | None, Query(max_length=30)] = None,
     from_: Annotated[
         date | None, Query(alias="from", description="First day (UTC) of occurred_at.")

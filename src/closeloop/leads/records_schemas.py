@@ -5,11 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_ID = 2_147_483_647  # the database's integer range
+
+
+def _no_nul(value: Any) -> Any:
+    """Refuse text with a NUL character (no database stores it) wherever it is."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("contains a NUL character")
+    if isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_without_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 class LeadItem(BaseModel):
@@ -77,9 +94,9 @@ class LeadCreate(_In):
     region: str | None = Field(default=None, max_length=60, description="Country code or name")
     city: str | None = Field(default=None, max_length=120)
     notes: str | None = Field(default=None, max_length=5000)
-    channel_id: int | None = None
-    campaign_id: int | None = None
-    content_id: int | None = None
+    channel_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    campaign_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    content_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     default_region: str | None = Field(
         default=None, min_length=2, max_length=2, description="Country of a phone without +code"
     )
@@ -112,7 +129,9 @@ class ReleaseIn(_In):
 
 
 class AssignIn(_In):
-    owner_id: int = Field(description="The rep who gets the lead (in the manager's team)")
+    owner_id: int = Field(
+        ge=1, le=MAX_ID, description="The rep who gets the lead (in the manager's team)"
+    )
 
 
 class ContactIn(_In):
