@@ -95,3 +95,40 @@ def authenticate_token(session: Session, token: str) -> Actor:
         raise Unauthenticated("the token's user is deactivated")
     row.last_used_at = utcnow()
     return Actor.for_user(user, via="token", scopes=frozenset(row.scopes.split()))
+
+
+def list_tokens(session: Session, actor: Actor, *, user_id: int | None = None) -> list[ApiToken]:
+    """The actor's own tokens; an admin sees everyone's (or ``user_id``'s)."""
+    statement = select(ApiToken).order_by(ApiToken.id)
+    if not actor.is_admin:
+        statement = statement.where(ApiToken.user_id == actor.user_id)
+    elif user_id is not None:
+        statement = statement.where(ApiToken.user_id == user_id)
+    return list(session.scalars(statement))
+
+
+def create_own_token(
+    session: Session, actor: Actor, *, name: str, scopes: list[str]
+) -> IssuedToken:
+    """A token for the actor themself, never with more scopes than the caller holds."""
+    from closeloop.access.actor import WRITE
+    from closeloop.errors import Forbidden
+
+    if actor.user_id is None:
+        raise Invalid("only a user has tokens", field="user_id")
+    if WRITE not in actor.scopes:
+        raise Forbidden("this API token may only read")
+    checked = parse_scopes(scopes)
+    if not checked <= actor.scopes:
+        raise Forbidden("a token cannot grant more than its maker holds")
+    return create_token(session, actor, user_id=actor.user_id, name=name, scopes=sorted(checked))
+
+
+def revoke_own_token(session: Session, actor: Actor, *, token_id: int) -> None:
+    """Revoke one of the actor's tokens (an admin: anyone's)."""
+    from closeloop.access.actor import WRITE
+    from closeloop.errors import Forbidden
+
+    if WRITE not in actor.scopes:
+        raise Forbidden("this API token may only read")
+    revoke_token(session, actor, token_id=token_id)

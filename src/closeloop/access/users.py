@@ -203,3 +203,97 @@ def give_admin_a_password(session: Session) -> tuple[str, str] | None:
         session, Actor.operator(), entity="user", entity_id=admin.id, action="set_password"
     )
     return admin.email, password
+
+
+# ---- for the API: reading and changing users as an actor -------------------------------------
+
+SELF_EDITABLE = frozenset({"full_name", "locale"})
+ADMIN_EDITABLE = frozenset(
+    {"email", "full_name", "role", "team_id", "is_active", "locale", "max_open_leads"}
+)
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    """Every user, by id, for those who may see users (admins, managers)."""
+    from closeloop.access.policy import Area, require
+
+    require(actor, Area.USERS)
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> User:
+    """One user: oneself always; anyone for those who may see users."""
+    from closeloop.access.policy import Area, require
+
+    if actor.user_id != user_id:
+        require(actor, Area.USERS)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def update_user(
+    session: Session, actor: Actor, *, user_id: int, changes: dict[str, object]
+) -> User:
+    """Change a user: an admin anything but the password; a user their own name and language."""
+    from closeloop.access.actor import WRITE
+    from closeloop.access.policy import Area, allowed
+    from closeloop.errors import Forbidden
+
+    user = get_user(session, actor, user_id)
+    if "write" not in actor.scopes:
+        raise Forbidden("this API token may only read")
+    if allowed(actor, Area.USERS, WRITE):
+        permitted = ADMIN_EDITABLE
+    elif actor.user_id == user_id:
+        permitted = SELF_EDITABLE
+    else:
+        raise Forbidden(f"a {actor.role.value} may not change users")
+    refused = sorted(set(changes) - permitted)
+    if refused:
+        raise Forbidden(f"you may not change {', '.join(refused)}")
+    before = snapshot(user, AUDITED_FIELDS)
+    values = dict(changes)
+    if "email" in values:
+        values["email"] = canonical_email(str(values["email"]), field="body.email")
+        taken = session.scalars(
+            select(User.id).where(func.lower(User.email) == values["email"], User.id != user.id)
+        ).first()
+        if taken:
+            raise Conflict(f"a user with e-mail {values['email']} exists", field="body.email")
+    if "full_name" in values:
+        name = str(values["full_name"] or "").strip()
+        if not name:
+            raise Invalid("a user needs a name", field="body.full_name")
+        values["full_name"] = name
+    if "role" in values:
+        values["role"] = parse_role(str(values["role"]), field="body.role").value
+    if values.get("locale") is not None and values["locale"] not in LOCALES:
+        raise Invalid(f"unknown locale (one of {', '.join(LOCALES)})", field="body.locale")
+    if values.get("team_id") is not None and session.get(Team, values["team_id"]) is None:
+        raise Invalid(f"no team {values['team_id']}", field="body.team_id")
+    if values.get("is_active") is False and user.id == actor.user_id:
+        raise Invalid("you cannot deactivate yourself", field="body.is_active")
+    for name, value in values.items():
+        setattr(user, name, value)
+    session.flush()
+    record_change(
+        session,
+        actor,
+        entity="user",
+        entity_id=user.id,
+        action="update",
+        before=before,
+        after=snapshot(user, AUDITED_FIELDS),
+    )
+    return user
+
+
+def add_user(session: Session, actor: Actor, **values: object) -> NewUser:
+    """``create_user`` for a caller who must be allowed to manage users (admins)."""
+    from closeloop.access.actor import WRITE
+    from closeloop.access.policy import Area, require
+
+    require(actor, Area.USERS, WRITE)
+    return create_user(session, actor, **values)  # type: ignore[arg-type]

@@ -11,12 +11,14 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from closeloop import __version__
+from closeloop.access.api import router as access_router
 from closeloop.access.pages import router as access_pages
 from closeloop.access.secrets import instance_secret
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine
 from closeloop.db.migrate import ensure_current
 from closeloop.leads.api import router as leads_router
+from closeloop.leads.records_api import router as lead_records_router
 from closeloop.web import errors
 from closeloop.web.auth import install_sessions
 from closeloop.web.limits import BodySizeLimit
@@ -52,7 +54,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(leads_router)
+    app.include_router(lead_records_router)
+    app.include_router(access_router)
     app.include_router(access_pages)
+    # Last: routes above (e.g. the vendored chart library) win over plain static files.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -1,0 +1,466 @@
+"""Leads as records people work with: list, read, enter by hand, edit, tag, and move through
+the state machine — each for an actor, within what they may see, and audited.
+
+The transitions (claim, accept, assign …) are in ``records_transitions.py``. The caller's
+transaction must have begun with ``closeloop.db.locks.begin_writing`` for changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from closeloop.access.actor import WRITE, Actor
+from closeloop.access.audit import record_change, snapshot
+from closeloop.access.policy import Area, require
+from closeloop.access.visibility import OWN_ROWS, get_readable, lead_condition, readable
+from closeloop.db.cursor import Page, paginate
+from closeloop.db.types import UTCDateTime
+from closeloop.errors import Conflict, Forbidden, Invalid
+from closeloop.leads.capture.normalize import (
+    NormalizationError,
+    clean_email,
+    clean_name,
+    clean_region,
+    clean_text,
+    company_key,
+    parse_phone,
+)
+from closeloop.leads.history import HistoryEntry, lead_history
+from closeloop.leads.qualify import qualify_lead
+from closeloop.leads.sla import clock as sla_clock
+from closeloop.models import (
+    Campaign,
+    Channel,
+    Content,
+    Lead,
+    LeadStatus,
+    LeadStatusChange,
+    Tag,
+    Touch,
+    lead_tags,
+)
+
+# Fields a person may edit; capture owns the rest (source, scores, clocks, milestones).
+EDITABLE = (
+    "full_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "company_size",
+    "region",
+    "city",
+    "notes",
+)
+AUDITED = (*EDITABLE, "company_key")
+TRANSITION_FIELDS = ("status", "owner_id", "team_id")
+# A missing SLA deadline sorts after every real one (keyset pages need a non-NULL sort value).
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+SORTABLE: dict[str, Any] = {
+    "score": Lead.score,
+    "created_at": Lead.created_at,
+    "id": Lead.id,
+    "sla_due_at": func.coalesce(Lead.sla_due_at, literal(NO_DEADLINE, UTCDateTime())),
+}
+DEFAULT_SORT = "-created_at"
+TOUCH_SORTABLE: dict[str, Any] = {"id": Touch.id, "occurred_at": Touch.occurred_at}
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    statuses: tuple[str, ...] = ()
+    owner_id: int | None = None
+    team_id: int | None = None
+    channel_id: int | None = None
+    campaign_id: int | None = None
+    content_id: int | None = None
+    min_score: int | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    q: str | None = None
+    tag: str | None = None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, UTC)
+
+
+def _search(q: str) -> ColumnElement[bool]:
+    """Name, e-mail or company starting with ``q`` — prefix matches, which indexes can serve."""
+    text = (clean_text(q) or "").lower()
+    pattern = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+    if "@" in text:
+        return Lead.email.like(pattern, escape="\\")
+    conditions = [
+        func.lower(Lead.full_name).like(pattern, escape="\\"),
+        Lead.email.like(pattern, escape="\\"),
+    ]
+    key = company_key(text)
+    if key:
+        key_pattern = key.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        conditions.append(Lead.company_key.like(key_pattern, escape="\\"))
+    return or_(*conditions)
+
+
+def lead_list_query(actor: Actor, filters: LeadFilters) -> Select[tuple[Lead]]:
+    """The leads the actor may see that match ``filters`` (unordered)."""
+    statement = readable(actor, Lead)
+    for name in ("q", "tag"):
+        if "\x00" in (getattr(filters, name) or ""):
+            raise Invalid("contains a NUL character", field=f"query.{name}")
+    known = [s.value for s in LeadStatus]
+    for status in filters.statuses:
+        if status not in known:
+            names = ", ".join(known)
+            raise Invalid(f"unknown status {status!r} (one of {names})", field="query.status")
+    if filters.statuses:
+        statement = statement.where(Lead.status.in_(filters.statuses))
+    for name in ("owner_id", "team_id", "channel_id", "campaign_id", "content_id"):
+        value = getattr(filters, name)
+        if value is not None:
+            statement = statement.where(getattr(Lead, name) == value)
+    if filters.min_score is not None:
+        statement = statement.where(Lead.score >= filters.min_score)
+    if filters.created_from and filters.created_to and filters.created_from > filters.created_to:
+        raise Invalid("must not be before created_from", field="query.created_to")
+    if filters.created_from:
+        statement = statement.where(Lead.created_at >= _day_start(filters.created_from))
+    if filters.created_to:
+        end = _day_start(filters.created_to + timedelta(days=1))
+        statement = statement.where(Lead.created_at < end)
+    if filters.q and clean_text(filters.q):
+        statement = statement.where(_search(filters.q))
+    if filters.tag:
+        tagged = (
+            select(lead_tags.c.lead_id)
+            .join(Tag, Tag.id == lead_tags.c.tag_id)
+            .where(func.lower(Tag.name) == filters.tag.strip().lower())
+        )
+        statement = statement.where(Lead.id.in_(tagged))
+    return statement
+
+
+def list_leads(
+    session: Session,
+    actor: Actor,
+    filters: LeadFilters,
+    *,
+    sort: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Lead]:
+    """One page of the leads the actor may see, filtered and sorted (ties by id)."""
+    from closeloop.web.listing import sort_order
+
+    column, descending = sort_order(sort, SORTABLE, DEFAULT_SORT)
+    statement = lead_list_query(actor, filters)
+    return paginate(
+        session,
+        statement,
+        sort=column,
+        id_column=Lead.__table__.c.id,
+        descending=descending,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def get_lead(session: Session, actor: Actor, lead_id: int) -> Lead:
+    """One lead the actor may see (404 otherwise)."""
+    return get_readable(session, actor, Lead, lead_id)
+
+
+def tags_of(session: Session, lead_id: int) -> list[str]:
+    """The lead's tag names, alphabetical."""
+    statement = (
+        select(Tag.name)
+        .join(lead_tags, lead_tags.c.tag_id == Tag.id)
+        .where(lead_tags.c.lead_id == lead_id)
+        .order_by(Tag.name)
+    )
+    return list(session.scalars(statement))
+
+
+def _changeable(session: Session, actor: Actor, lead_id: int) -> Lead:
+    """A lead the actor may change: a rep or SDR only their own, a manager the team's."""
+    require(actor, Area.LEADS, WRITE)
+    lead = get_readable(session, actor, Lead, lead_id)
+    if actor.role in OWN_ROWS and lead.owner_id != actor.user_id:
+        raise Forbidden(f"lead {lead_id} is not yours: claim it first")
+    return lead
+
+
+# ---- entering and editing --------------------------------------------------------------------
+
+
+def _cleaned(values: dict[str, Any], default_region: str | None) -> dict[str, Any]:
+    """Values cleaned as capture cleans them; ``Invalid`` names the field (``body.…``)."""
+    out: dict[str, Any] = {}
+    cleaners: dict[str, Callable[[Any], Any]] = {
+        "full_name": clean_name,
+        "email": clean_email,
+        "region": clean_region,
+        "phone": lambda v: (parse_phone(v, default_region) or (None,))[0],
+    }
+    for name, value in values.items():
+        try:
+            if name in cleaners:
+                out[name] = cleaners[name](value)
+            elif name == "company_size":
+                out[name] = value
+            else:
+                out[name] = clean_text(value)
+        except NormalizationError as error:
+            raise Invalid(str(error), field=f"body.{name}") from None
+    if "company" in out:
+        out["company_key"] = company_key(out["company"])
+    return out
+
+
+def _check_reachable(values: dict[str, Any]) -> None:
+    if not values.get("email") and not values.get("phone"):
+        raise Invalid("a lead needs an e-mail or a phone to reach the person", field="body.email")
+
+
+def _check_unique(session: Session, values: dict[str, Any], lead_id: int | None) -> None:
+    """No second lead for a person we already have (capture would merge; by hand we refuse)."""
+    for name in ("email", "phone"):
+        if not values.get(name):
+            continue
+        column = getattr(Lead, name)
+        statement = select(Lead.id).where(column == values[name], Lead.merged_into_id.is_(None))
+        if lead_id is not None:
+            statement = statement.where(Lead.id != lead_id)
+        if session.scalars(statement.limit(1)).first() is not None:
+            raise Conflict(f"a lead with this {name} exists already", field=f"body.{name}")
+
+
+def _source(session: Session, values: dict[str, Any]) -> dict[str, int | None]:
+    """Channel, campaign and content, completed upwards (a content implies its campaign…)."""
+    channel_id, campaign_id, content_id = (
+        values.get("channel_id"),
+        values.get("campaign_id"),
+        values.get("content_id"),
+    )
+    if content_id is not None:
+        content = session.get(Content, content_id)
+        if content is None:
+            raise Invalid(f"no content {content_id}", field="body.content_id")
+        if campaign_id is not None and campaign_id != content.campaign_id:
+            raise Invalid("the content belongs to another campaign", field="body.campaign_id")
+        campaign_id = content.campaign_id
+    if campaign_id is not None:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise Invalid(f"no campaign {campaign_id}", field="body.campaign_id")
+        if channel_id is not None and channel_id != campaign.channel_id:
+            raise Invalid("the campaign belongs to another channel", field="body.channel_id")
+        channel_id = campaign.channel_id
+    if channel_id is not None and session.get(Channel, channel_id) is None:
+        raise Invalid(f"no channel {channel_id}", field="body.channel_id")
+    return {"channel_id": channel_id, "campaign_id": campaign_id, "content_id": content_id}
+
+
+def create_lead(
+    session: Session, actor: Actor, *, values: dict[str, Any], default_region: str | None, at: Any
+) -> Lead:
+    """A lead entered by hand: cleaned like a captured one, scored, and routed unless a rep
+    entered it (then it is theirs, with the first-contact clock running)."""
+    require(actor, Area.LEADS, WRITE)
+    source = _source(session, values)
+    person = _cleaned({k: v for k, v in values.items() if k in EDITABLE}, default_region)
+    _check_reachable(person)
+    _check_unique(session, person, None)
+    lead = Lead(**person, **source, status=LeadStatus.NEW.value, created_at=at)
+    if actor.role in OWN_ROWS and actor.user_id is not None:
+        lead.owner_id, lead.team_id, lead.assigned_at = actor.user_id, actor.team_id, at
+    session.add(lead)
+    session.flush()
+    session.add(
+        LeadStatusChange(
+            lead_id=lead.id,
+            to_status=LeadStatus.NEW.value,
+            changed_at=at,
+            changed_by_id=actor.user_id,
+            reason="entered by hand",
+        )
+    )
+    if lead.owner_id is not None:
+        sla_clock.on_assigned(session, lead_ids=[lead.id], at=at)
+    qualify_lead(session, lead_id=lead.id, at=at)
+    session.flush()
+    session.refresh(lead)
+    record_change(
+        session,
+        actor,
+        entity="lead",
+        entity_id=lead.id,
+        action="create",
+        after=snapshot(lead, (*AUDITED, *TRANSITION_FIELDS, "channel_id")),
+    )
+    return lead
+
+
+def update_lead(
+    session: Session,
+    actor: Actor,
+    *,
+    lead_id: int,
+    changes: dict[str, Any],
+    default_region: str | None,
+    fallback_region: str | None = None,
+) -> Lead:
+    """Change the editable fields sent, cleaned as at capture; audited with before and after."""
+    lead = _changeable(session, actor, lead_id)
+    before = snapshot(lead, AUDITED)
+    # A national phone number means: the country sent with it, else the lead's, else ours.
+    cleaned = _cleaned(changes, default_region or lead.region or fallback_region)
+    if "email" in cleaned or "phone" in cleaned:
+        _check_reachable({**before, **cleaned})
+        _check_unique(session, cleaned, lead.id)
+    for name, value in cleaned.items():
+        setattr(lead, name, value)
+    session.flush()
+    record_change(
+        session,
+        actor,
+        entity="lead",
+        entity_id=lead.id,
+        action="update",
+        before=before,
+        after=snapshot(lead, AUDITED),
+    )
+    return lead
+
+
+def _insert_missing_tags(session: Session, names: list[str]) -> None:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    now = datetime.now(UTC)
+    rows = [{"name": n, "created_at": now, "updated_at": now} for n in names]
+    session.execute(dialect.insert(Tag.__table__).values(rows).on_conflict_do_nothing())
+
+
+def set_tags(session: Session, actor: Actor, *, lead_id: int, names: list[str]) -> list[str]:
+    """Replace the lead's tags with ``names`` (made when new; one spelling per name, any case)."""
+    lead = _changeable(session, actor, lead_id)
+    wanted: dict[str, str] = {}
+    for index, raw in enumerate(names):
+        name = clean_text(raw)
+        if not name:
+            raise Invalid("a tag needs a name", field=f"body.tags.{index}")
+        if len(name) > 60:
+            raise Invalid("at most 60 characters", field=f"body.tags.{index}")
+        wanted.setdefault(name.lower(), name)
+    before = tags_of(session, lead.id)
+
+    def existing() -> dict[str, int]:
+        if not wanted:
+            return {}
+        rows = session.execute(
+            select(func.lower(Tag.name), Tag.id).where(func.lower(Tag.name).in_(list(wanted)))
+        )
+        return {name: tag_id for name, tag_id in rows}
+
+    found = existing()
+    missing = [name for key, name in wanted.items() if key not in found]
+    if missing:
+        _insert_missing_tags(session, missing)
+        found = existing()
+    session.execute(delete(lead_tags).where(lead_tags.c.lead_id == lead.id))
+    if found:
+        rows = [{"lead_id": lead.id, "tag_id": tag_id} for tag_id in sorted(set(found.values()))]
+        session.execute(insert(lead_tags), rows)
+    after = tags_of(session, lead.id)
+    if after != before:
+        record_change(
+            session,
+            actor,
+            entity="lead",
+            entity_id=lead.id,
+            action="tag",
+            before={"tags": before},
+            after={"tags": after},
+        )
+    return after
+
+
+# ---- touches ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TouchFilters:
+    lead_id: int | None = None
+    channel_id: int | None = None
+    campaign_id: int | None = None
+    content_id: int | None = None
+    kind: str | None = None
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+
+
+def list_touches(
+    session: Session,
+    actor: Actor,
+    filters: TouchFilters,
+    *,
+    sort: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Touch]:
+    """Touches of the leads the actor may see, filtered; newest first by default."""
+    from closeloop.web.listing import sort_order
+
+    require(actor, Area.LEADS)
+    if filters.lead_id is not None:
+        get_readable(session, actor, Lead, filters.lead_id)
+    column, descending = sort_order(sort, TOUCH_SORTABLE, "-occurred_at")
+    if "\x00" in (filters.kind or ""):
+        raise Invalid("contains a NUL character", field="query.kind")
+    statement = select(Touch)
+    condition = lead_condition(actor)
+    if not _is_true(condition):
+        statement = statement.where(
+            exists().where(Lead.id == Touch.lead_id, condition).correlate(Touch)
+        )
+    for name in ("lead_id", "channel_id", "campaign_id", "content_id", "kind"):
+        value = getattr(filters, name)
+        if value is not None:
+            statement = statement.where(getattr(Touch, name) == value)
+    start, end_day = filters.occurred_from, filters.occurred_to
+    if start and end_day and start > end_day:
+        raise Invalid("must not be before from", field="query.to")
+    if filters.occurred_from:
+        statement = statement.where(Touch.occurred_at >= _day_start(filters.occurred_from))
+    if filters.occurred_to:
+        end = _day_start(filters.occurred_to + timedelta(days=1))
+        statement = statement.where(Touch.occurred_at < end)
+    return paginate(
+        session,
+        statement,
+        sort=column,
+        id_column=Touch.__table__.c.id,
+        descending=descending,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def _is_true(condition: ColumnElement[bool]) -> bool:
+    from sqlalchemy.sql.elements import True_
+
+    return isinstance(condition, True_)
+
+
+def history(session: Session, actor: Actor, *, lead_id: int) -> list[HistoryEntry]:
+    """The lead's status changes and decisions, oldest first (404 if not readable)."""
+    get_readable(session, actor, Lead, lead_id)
+    return lead_history(session, lead_id=lead_id)
