@@ -10,10 +10,15 @@ from sqlalchemy import text
 
 from closeloop import __version__
 from closeloop.access.secrets import instance_secret
+from closeloop.accounts.api import router as accounts_router
+from closeloop.analytics.api import router as reports_router
+from closeloop.cash.api import router as cash_router
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine
 from closeloop.db.migrate import ensure_current
 from closeloop.leads.api import router as leads_router
+from closeloop.marketing.api import router as marketing_router
+from closeloop.pipeline.api import router as pipeline_router
 from closeloop.web import errors
 from closeloop.web.auth import install_sessions
 from closeloop.web.limits import BodySizeLimit
@@ -47,6 +52,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(leads_router)
+    app.include_router(accounts_router)
+    app.include_router(pipeline_router)
+    app.include_router(marketing_router)
+    app.include_router(cash_router)
+    app.include_router(reports_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
