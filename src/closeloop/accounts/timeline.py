@@ -282,7 +282,9 @@ def _opportunity_entries(session: Session, opportunities: list[Opportunity]) -> 
     )
     stage_ids = {o.stage_id for o in opportunities} | {c.to_stage_id for c in changes}
     stage_ids |= {c.from_stage_id for c in changes if c.from_stage_id is not None}
-    stages = dict(session.execute(select(Stage.id, Stage.name).where(Stage.id.in_(stage_ids))))
+    stages = dict(
+        session.execute(select(Stage.id, Stage.name).where(Stage.id.in_(stage_ids))).all()
+    )
     names = {o.id: o.name for o in opportunities}
     entries = []
     for o in opportunities:
