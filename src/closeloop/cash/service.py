@@ -155,20 +155,28 @@ class InvoiceFilters:
     due_to: date | None = None
 
 
-def _allocated(invoice_id: Any) -> Any:
-    return (
-        select(func.coalesce(func.sum(Allocation.amount_minor), 0))
-        .where(Allocation.invoice_id == invoice_id)
-        .scalar_subquery()
+def _owed(statement: Select[Any]) -> tuple[Select[Any], ColumnElement[bool]]:
+    """``statement`` joined to each invoice's allocated and adjusted sums, and the condition
+    "something is still owed". One grouped pass over allocations beats a lookup per invoice."""
+    paid = (
+        select(Allocation.invoice_id, func.sum(Allocation.amount_minor).label("total"))
+        .group_by(Allocation.invoice_id)
+        .subquery()
     )
-
-
-def _adjusted(invoice_id: Any) -> Any:
-    return (
-        select(func.coalesce(func.sum(InvoiceAdjustment.amount_minor), 0))
-        .where(InvoiceAdjustment.invoice_id == invoice_id)
-        .scalar_subquery()
+    adjusted = (
+        select(
+            InvoiceAdjustment.invoice_id, func.sum(InvoiceAdjustment.amount_minor).label("total")
+        )
+        .group_by(InvoiceAdjustment.invoice_id)
+        .subquery()
     )
+    joined = statement.outerjoin(paid, paid.c.invoice_id == Invoice.id).outerjoin(
+        adjusted, adjusted.c.invoice_id == Invoice.id
+    )
+    owed = Invoice.amount_minor > func.coalesce(paid.c.total, 0) + func.coalesce(
+        adjusted.c.total, 0
+    )
+    return joined, owed
 
 
 def list_invoices(
@@ -199,11 +207,10 @@ def list_invoices(
         statement = statement.where(Invoice.due_on >= filters.due_from)
     if filters.due_to:
         statement = statement.where(Invoice.due_on <= filters.due_to)
-    owed = Invoice.amount_minor > _allocated(Invoice.id) + _adjusted(Invoice.id)
-    if filters.overdue is True:
-        statement = statement.where(Invoice.due_on < today, owed)
-    elif filters.overdue is False:
-        statement = statement.where(~(Invoice.due_on < today) | ~owed)
+    if filters.overdue is not None:
+        statement, owed = _owed(statement)
+        past_due = Invoice.due_on < today
+        statement = statement.where((past_due & owed) if filters.overdue else (~past_due | ~owed))
     return _page(session, statement, Invoice.id, sort, descending, limit, cursor)
 
 
