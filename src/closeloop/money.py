@@ -25,3 +25,15 @@ def from_minor(minor: int, currency: str) -> Decimal:
     """Convert integer minor units into an exact decimal amount."""
     places = exponent(currency)
     return Decimal(int(minor)).scaleb(-places)
+
+
+def exact_minor(amount: Decimal, currency: str, *, field: str = "amount") -> int:
+    """Minor units of a non-negative amount given to no more places than the currency has."""
+    from closeloop.errors import Invalid
+
+    if not amount.is_finite() or amount < 0:
+        raise Invalid("must be a non-negative amount", field=field)
+    places = exponent(currency)
+    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+        raise Invalid(f"{currency} amounts have at most {places} decimal places", field=field)
+    return to_minor(amount, currency)

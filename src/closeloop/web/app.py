@@ -14,11 +14,16 @@ from closeloop import __version__
 from closeloop.access.api import router as access_router
 from closeloop.access.pages import router as access_pages
 from closeloop.access.secrets import instance_secret
+from closeloop.accounts.api import router as accounts_router
+from closeloop.analytics.api import router as reports_router
+from closeloop.cash.api import router as cash_router
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine
 from closeloop.db.migrate import ensure_current
 from closeloop.leads.api import router as leads_router
 from closeloop.leads.records_api import router as lead_records_router
+from closeloop.marketing.api import router as marketing_router
+from closeloop.pipeline.api import router as pipeline_router
 from closeloop.web import errors
 from closeloop.web.auth import install_sessions
 from closeloop.web.limits import BodySizeLimit
@@ -56,6 +61,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(leads_router)
     app.include_router(lead_records_router)
     app.include_router(access_router)
+    app.include_router(accounts_router)
+    app.include_router(pipeline_router)
+    app.include_router(marketing_router)
+    app.include_router(cash_router)
+    app.include_router(reports_router)
     app.include_router(access_pages)
     # Last: routes above (e.g. the vendored chart library) win over plain static files.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

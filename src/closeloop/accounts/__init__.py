@@ -1,0 +1,1 @@
+"""Accounts (companies), their contacts, tags, and the 360° timeline."""

@@ -1,0 +1,1 @@
+"""Orders, payment plans, invoices, payments, allocations and aging."""

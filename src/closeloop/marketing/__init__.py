@@ -1,0 +1,1 @@
+"""Channels, campaigns, contents and the spend booked against them."""

@@ -1,0 +1,1 @@
+"""Pipelines, stages and opportunities."""
