@@ -13,6 +13,7 @@ from sqlalchemy import text
 from closeloop import __version__
 from closeloop.access.pages import router as access_pages
 from closeloop.access.secrets import instance_secret
+from closeloop.analytics.pages import router as analytics_pages
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine
 from closeloop.db.migrate import ensure_current
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.include_router(leads_router)
     app.include_router(access_pages)
+    app.include_router(analytics_pages)  # before /static: it serves /static/vendor/plotly.min.js
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"])
