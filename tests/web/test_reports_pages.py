@@ -58,10 +58,11 @@ def test_the_roi_table_adds_up_to_its_total_row(reports: TestClient) -> None:
     assert page.status_code == 200
     rows, total = table_rows(page.text)
     assert [r[0] for r in rows] == ["Search", "Social"]  # by revenue, then spend
-    assert rows[0][1:4] == ["$1,000.00", "4", "3"]  # spend, leads, valid leads
-    assert rows[1][1:4] == ["$300.00", "2", "2"]
-    assert total[:4] == ["Total", "$1,300.00", "6", "5"]
-    assert total[9] == "$3,000.00" and total[10] == "$3,000.00"  # revenue, cash
+    assert rows[0][1:4] == ["$1,000", "4", "3"]  # spend, leads, valid leads
+    assert rows[1][1:4] == ["$300", "2", "2"]
+    assert total[:4] == ["Total", "$1,300", "6", "5"]
+    assert total[9] == "$3,000" and total[10] == "$3,000"  # revenue, cash
+    assert total[11] == "$216.67"  # CPL 1,300 / 6, to the cent
     assert total[15] == "1:2.31"  # ROAS 3,000 / 1,300
     assert 'href="/reports/roi.csv?by=channel&amp;from=2026-10-01&amp;to=2026-10-31"' in page.text
 
@@ -135,7 +136,7 @@ def test_a_rep_may_not_see_reports_nor_export_them(reports: TestClient, db_url: 
 def test_the_report_in_chinese(reports: TestClient, db_url: str) -> None:
     reports.headers["Accept-Language"] = "zh-CN"
     page = reports.get(f"/reports?tab=roi&{OCTOBER}").text
-    assert "按渠道的 ROI" in page and "合计" in page and "投入产出比" in page
+    assert "各渠道 ROI" in page and "合计" in page and "投入产出比" in page
     rows = list(csv.reader(io.StringIO(
         reports.get(f"/reports/roi.csv?{OCTOBER}").content.decode("utf-8-sig")
     )))  # fmt: skip

@@ -514,6 +514,14 @@ class OwnPeriod:
     won_revenue: Decimal
 
     @property
+    def contacted_share(self) -> Decimal | None:
+        return ratio(self.contacted, self.leads)
+
+    @property
+    def lead_to_sal(self) -> Decimal | None:
+        return ratio(self.sal, self.leads)
+
+    @property
     def lead_to_sql(self) -> Decimal | None:
         return ratio(self.sql, self.leads)
 

@@ -68,6 +68,7 @@ def to_csv(sheet: Sheet) -> bytes:
 NUMBER_FORMATS = {
     "count": "#,##0",
     "money": "#,##0.00",
+    "unit_cost": "#,##0.00",
     "ratio": "0.00%",
     "multiple": "0.00",
     "days": "0.0",
@@ -128,6 +129,16 @@ STAGE_LABELS = {
     "paid": "Paid in full",
 }
 GROUPING_LABELS = {"channel": "Channel", "campaign": "Campaign", "content": "Content"}
+ROI_TITLES = {
+    "channel": "ROI by channel",
+    "campaign": "ROI by campaign",
+    "content": "ROI by content",
+}
+FUNNEL_TITLES = {
+    "channel": "Funnel by channel",
+    "campaign": "Funnel by campaign",
+    "content": "Funnel by content",
+}
 NO_GROUP_LABEL = "(no source)"
 
 
@@ -153,9 +164,9 @@ def roi_sheet(report: RoiReport, _: Translate) -> Sheet:
         Column(_("Won"), "count"),
         Column(_("Revenue"), "money"),
         Column(_("Cash"), "money"),
-        Column(_("CPL"), "money"),
-        Column(_("Cost per valid lead"), "money"),
-        Column(_("CAC"), "money"),
+        Column(_("CPL"), "unit_cost"),
+        Column(_("Cost per valid lead"), "unit_cost"),
+        Column(_("CAC"), "unit_cost"),
         Column(_("Win rate"), "ratio"),
         Column(_("ROAS"), "multiple"),
         Column(_("ROI"), "ratio"),
@@ -185,7 +196,7 @@ def roi_sheet(report: RoiReport, _: Translate) -> Sheet:
         ]
 
     return Sheet(
-        name=_("ROI by %(grouping)s", grouping=_(GROUPING_LABELS[report.grouping.value])),
+        name=_(ROI_TITLES[report.grouping.value]),
         columns=columns,
         rows=[cells(row) for row in report.rows],
         total=cells(report.total),
@@ -221,7 +232,7 @@ def funnel_sheet(report: FunnelReport, _: Translate) -> Sheet:
         by_group.setdefault(row.key, [_group_label(row.key, _)]).append(row.count)
     total = by_group.pop(TOTAL)
     return Sheet(
-        name=_("Funnel by %(grouping)s", grouping=_(GROUPING_LABELS[report.grouping.value])),
+        name=_(FUNNEL_TITLES[report.grouping.value]),
         columns=[
             Column(_(GROUPING_LABELS[report.grouping.value])),
             *(Column(_(STAGE_LABELS[name]), "count") for name in STAGE_NAMES),

@@ -239,15 +239,48 @@ def _finance_kpis(fmt: Formatter, r: Receivables) -> list[Kpi]:
     ]  # fmt: skip
 
 
-def _own_kpis(fmt: Formatter, own: OwnFigures) -> list[Kpi]:
+def _own_kpis(fmt: Formatter, own: OwnFigures, role: Role) -> list[Kpi]:
     _ = fmt.gettext
     cur, prev = own.current, own.previous
-    return [
+    kpis = [
         Kpi(_("Open leads"), fmt.number(own.open_leads)),
-        Kpi(_("SLA overdue"), fmt.number(own.clocks.overdue),
+        Kpi(
+            _("SLA overdue"),
+            fmt.number(own.clocks.overdue),
             tone="down" if own.clocks.overdue else "flat",
-            note=_("%(soon)s due within 2 hours", soon=fmt.number(own.clocks.due_soon))),
+            note=_("%(soon)s due within 2 hours", soon=fmt.number(own.clocks.due_soon)),
+        ),
         _kpi(fmt, _("New leads"), fmt.number(cur.leads), cur.leads, prev.leads),
+    ]
+    if role == Role.SDR:  # an SDR qualifies and hands over: contact and acceptance, not deals
+        kpis += [
+            _kpi(
+                fmt,
+                _("Contacted"),
+                fmt.percent(cur.contacted_share),
+                cur.contacted_share,
+                prev.contacted_share,
+                points=True,
+            ),
+            _kpi(
+                fmt,
+                _("Lead → SAL"),
+                fmt.percent(cur.lead_to_sal),
+                cur.lead_to_sal,
+                prev.lead_to_sal,
+                points=True,
+            ),
+            _kpi(
+                fmt,
+                _("Lead → SQL"),
+                fmt.percent(cur.lead_to_sql),
+                cur.lead_to_sql,
+                prev.lead_to_sql,
+                points=True,
+            ),
+        ]
+        return kpis
+    kpis += [
         _kpi(fmt, _("Lead → SQL"), fmt.percent(cur.lead_to_sql), cur.lead_to_sql,
              prev.lead_to_sql, points=True),
         _kpi(fmt, _("Win rate"), fmt.percent(cur.win_rate), cur.win_rate, prev.win_rate,
@@ -255,6 +288,7 @@ def _own_kpis(fmt: Formatter, own: OwnFigures) -> list[Kpi]:
         _kpi(fmt, _("Won revenue"), fmt.money(cur.won_revenue, own.currency, whole=True),
              cur.won_revenue, prev.won_revenue),
     ]  # fmt: skip
+    return kpis
 
 
 def _period_text(fmt: Formatter, period: Period) -> str:
@@ -320,7 +354,7 @@ def dashboard_page(
         if receivables
         else None,
         own=own,
-        own_kpis=_own_kpis(fmt, own) if own else None,
+        own_kpis=_own_kpis(fmt, own, actor.role) if own else None,
         stage_labels=STAGE_LABELS,
         finance_first=actor.role == Role.FINANCE,
         own_first=actor.role in (Role.SALES_REP, Role.SDR, Role.SALES_MANAGER),

@@ -77,7 +77,8 @@ def funnel_chart(stages: Sequence[tuple[str, int]], _: Translate) -> Spec:
                 "type": "funnel",
                 "y": [label for label, _count in stages],
                 "x": [count for _label, count in stages],
-                "textinfo": "value+percent initial",
+                "texttemplate": "%{value:,}<br>%{percentInitial:.1%}",
+                "textposition": "inside",
                 "marker": {"color": FUNNEL_COLOURS[: len(stages)]},
                 "connector": {"line": {"color": "#d0d5dd"}},
                 "hovertemplate": "%{y}: %{x:,}<extra></extra>",
@@ -171,9 +172,14 @@ def weekly_trend(
         ],
         "layout": _layout(
             xaxis=_axis(_("Week starting"), type="category"),
-            yaxis=_axis(money_axis, rangemode="tozero"),
+            yaxis=_axis(money_axis, rangemode="tozero", tickformat=".3~s"),
             yaxis2=_axis(
-                _("Leads"), overlaying="y", side="right", rangemode="tozero", showgrid=False
+                _("Leads"),
+                overlaying="y",
+                side="right",
+                rangemode="tozero",
+                showgrid=False,
+                tickformat=".3~s",
             ),
             margin={"l": 64, "r": 64, "t": 16, "b": 56},
             hovermode="x unified",
@@ -197,7 +203,9 @@ def aging_chart(buckets: Sequence[tuple[str, Decimal]], currency: str, _: Transl
         "layout": _layout(
             showlegend=False,
             xaxis=_axis(_("Days past due")),
-            yaxis=_axis(_("Amount (%(currency)s)", currency=currency), rangemode="tozero"),
+            yaxis=_axis(
+                _("Amount (%(currency)s)", currency=currency), rangemode="tozero", tickformat=".3~s"
+            ),
         ),
     }
 

@@ -1,8 +1,11 @@
 // Draw every chart of the page: <div id=X> + <script type="application/json" data-chart="X">.
 (function () {
   function draw() {
-    if (!window.Plotly) return;
     const blocks = document.querySelectorAll('script[type="application/json"][data-chart]');
+    if (!window.Plotly || !blocks.length) {
+      document.body.setAttribute("data-charts-ready", blocks.length ? "no-plotly" : "1");
+      return;
+    }
     const jobs = [];
     blocks.forEach(function (block) {
       const target = document.getElementById(block.getAttribute("data-chart"));
