@@ -43,11 +43,21 @@ def cells(row_html: str) -> list[str]:
 
 
 def table_rows(html: str) -> tuple[list[list[str]], list[str]]:
-    body = html[html.index("<tbody>") : html.index("</tbody>")]
-    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
-    total = re.search(r'<tr class="total">(.*?)</tr>', body, re.S)
-    assert total
-    return [cells(r) for r in rows], cells(total.group(1))
+    """The report's rows and total row, its tables (volume, value) joined side by side: the
+    value table repeats the name and spend columns."""
+    rows: list[list[str]] = []
+    total: list[str] = []
+    for index, body in enumerate(re.findall(r"<tbody>(.*?)</tbody>", html, re.S)):
+        body_rows = [cells(r) for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+        found = re.search(r'<tr class="total">(.*?)</tr>', body, re.S)
+        assert found
+        if index == 0:
+            rows, total = body_rows, cells(found.group(1))
+        else:
+            assert [r[:2] for r in body_rows] == [r[:2] for r in rows]
+            rows = [a + b[2:] for a, b in zip(rows, body_rows, strict=True)]
+            total += cells(found.group(1))[2:]
+    return rows, total
 
 
 OCTOBER = "from=2026-10-01&to=2026-10-31"

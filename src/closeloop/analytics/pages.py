@@ -447,6 +447,9 @@ def reports_page(
             )
         )
     _ = fmt.gettext
+    everything = list(range(len(sheet.columns))) if sheet else []
+    # The ROI table has 18 columns: volume (spend to won), then value (spend, revenue to ROI).
+    parts = [everything[:9], [0, 1, *everything[9:]]] if tab == "roi" else [everything]
     return render(
         request,
         actor,
@@ -455,6 +458,7 @@ def reports_page(
         q=q,
         split=split,
         sheet=sheet,
+        parts=parts,
         currency=currency,
         funnel_chart=funnel_chart,
         groupings=[
