@@ -44,7 +44,7 @@ def cells(row_html: str) -> list[str]:
 
 def table_rows(html: str) -> tuple[list[list[str]], list[str]]:
     """The report's rows and total row, its tables (volume, value) joined side by side: the
-    value table repeats the name and spend columns."""
+    value table repeats the name column."""
     rows: list[list[str]] = []
     total: list[str] = []
     for index, body in enumerate(re.findall(r"<tbody>(.*?)</tbody>", html, re.S)):
@@ -54,9 +54,9 @@ def table_rows(html: str) -> tuple[list[list[str]], list[str]]:
         if index == 0:
             rows, total = body_rows, cells(found.group(1))
         else:
-            assert [r[:2] for r in body_rows] == [r[:2] for r in rows]
-            rows = [a + b[2:] for a, b in zip(rows, body_rows, strict=True)]
-            total += cells(found.group(1))[2:]
+            assert [r[:1] for r in body_rows] == [r[:1] for r in rows]
+            rows = [a + b[1:] for a, b in zip(rows, body_rows, strict=True)]
+            total += cells(found.group(1))[1:]
     return rows, total
 
 

@@ -448,8 +448,8 @@ def reports_page(
         )
     _ = fmt.gettext
     everything = list(range(len(sheet.columns))) if sheet else []
-    # The ROI table has 18 columns: volume (spend to won), then value (spend, revenue to ROI).
-    parts = [everything[:9], [0, 1, *everything[9:]]] if tab == "roi" else [everything]
+    # The ROI table has 18 columns: volume (spend to won), then value (revenue to cash ROI).
+    parts = [everything[:9], [0, *everything[9:]]] if tab == "roi" else [everything]
     return render(
         request,
         actor,
