@@ -556,6 +556,7 @@ class OwnFigures:
     current: OwnPeriod
     previous: OwnPeriod
     next_due: list[DueLead]
+    computed_at: datetime
 
 
 def _owners(actor: Actor) -> ColumnElement[bool]:
@@ -616,6 +617,7 @@ def own_figures(
         current=_own_period(session, actor, period.current, currency),
         previous=_own_period(session, actor, period.previous, currency),
         next_due=next_due,
+        computed_at=now,
     )
 
 
