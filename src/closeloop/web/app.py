@@ -16,6 +16,7 @@ from closeloop.access.pages import router as access_pages
 from closeloop.access.secrets import instance_secret
 from closeloop.accounts.api import router as accounts_router
 from closeloop.analytics.api import router as reports_router
+from closeloop.analytics.pages import router as analytics_pages
 from closeloop.cash.api import router as cash_router
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine
@@ -67,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(cash_router)
     app.include_router(reports_router)
     app.include_router(access_pages)
+    app.include_router(analytics_pages)
     # Last: routes above (e.g. the vendored chart library) win over plain static files.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
