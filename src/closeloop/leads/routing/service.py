@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from closeloop.errors import Conflict, NotFound
 from closeloop.jobs.outbox import emit
@@ -88,6 +89,7 @@ class TeamPlan:
     chooser: Chooser | None  # None: the team does not exist or has no eligible rep
     emails: dict[int, str]
     cursor: int | None = None  # round-robin position read (None: no cursor row yet)
+    has_room: bool = False  # some eligible rep is under their cap
 
     def why_pool(self) -> str:
         if self.chooser is None:
@@ -96,15 +98,25 @@ class TeamPlan:
 
 
 def _plans(
-    session: Session, rules: RoutingRules, names: set[str], at: datetime
+    session: Session,
+    rules: RoutingRules,
+    names: set[str],
+    at: datetime,
+    *,
+    ids: dict[str, int] | None = None,
+    lock: bool = True,
 ) -> dict[str, TeamPlan]:
-    """Lock the teams' reps (id order), read their loads and cursors, build the choosers."""
-    ids = repo.team_ids(session, names)
-    reps = repo.lock_team_reps(session, ids.values())
+    """Lock the teams' reps (id order), read their loads and cursors, build the choosers.
+
+    ``lock=False``: only a look (no rows locked, no cursors read), to learn whether any rep has
+    room at all; a plan built so must not give anyone a lead."""
+    if ids is None:
+        ids = repo.team_ids(session, names)
+    reps = repo.lock_team_reps(session, ids.values(), lock=lock)
     round_robin = [
         ids[n] for n in names if n in ids and rules.settings_for(n).strategy != "performance"
     ]
-    cursors = repo.read_cursors(session, round_robin)
+    cursors = repo.read_cursors(session, round_robin) if lock else {}
     plans: dict[str, TeamPlan] = {}
     for name in sorted(names):
         settings = rules.settings_for(name)
@@ -118,6 +130,7 @@ def _plans(
             loads = repo.rep_loads(session, eligible, window=window)
             position = cursors.get(team_id, 0) if team_id is not None else 0
             chooser = make_chooser(settings.strategy, loads, floor=settings.floor, cursor=position)
+            room = any(load.has_room() for load in loads)
         plans[name] = TeamPlan(
             name,
             team_id,
@@ -125,6 +138,7 @@ def _plans(
             chooser,
             {r.id: r.email for r in eligible},
             cursors.get(team_id) if team_id is not None else None,
+            has_room=bool(eligible) and room,
         )
     return plans
 
@@ -171,18 +185,32 @@ def assign_lead(
         else None
     )
     facts = LeadFacts(lead.region, lead.city, lead.industry, lead.company_size, code)
-    choice = CompiledRules(active.rules).team_for(facts)
-    plan = _plans(session, active.rules, {choice.team}, at)[choice.team]
+    choice = compiled_rules(active.rules).team_for(facts)
+    ids = repo.team_ids(session, {choice.team})
+    # First a look without locks: when no rep of the team has room the lead goes to the pool,
+    # which takes nothing from any rep's cap, so no rep row needs to be held until commit (and
+    # captures into a team at cap do not queue behind each other). Only a lead that may go to
+    # a rep takes the locks; the loads are then read again under them.
+    plan = _plans(session, active.rules, {choice.team}, at, ids=ids, lock=False)[choice.team]
+    rule = rule_text(active.version, choice.rule, plan)
     if plan.team_id is None:
         # No such team (a new installation, or a team renamed): leave the lead for a later run
         # rather than pool it — the pool is for leads a team could not take.
-        rule = rule_text(active.version, choice.rule, plan)
         return Assignment(lead.id, plan.name, None, None, rule, active.version, routed=False)
+    due = None
+    if plan.has_room:
+        # Everything that needs no lock is done before taking them: the locks are held until
+        # commit, and every capture into the team waits for them.
+        due = sla_clock.first_contact_due_for(session, at=at, team=plan.name)
+        plan = _plans(session, active.rules, {choice.team}, at, ids=ids)[choice.team]
     # Re-read under a row lock, after the reps' rows (the lock order): still unowned?
-    session.refresh(lead, with_for_update=True)
+    state = repo.lock_lead_state(session, lead.id)
+    if state is None:
+        raise NotFound(f"no lead with id {lead_id}")
+    for name in ("owner_id", "status", "assigned_at"):
+        set_committed_value(lead, name, getattr(state, name))
     _check_assignable(lead)
-    rep = plan.chooser.choose() if plan.chooser else None
-    rule = rule_text(active.version, choice.rule, plan)
+    rep = plan.chooser.choose() if plan.chooser and plan.has_room else None
     lead.team_id = plan.team_id
     if rep is None:
         lead.pool_entered_at = at
@@ -202,7 +230,7 @@ def assign_lead(
             lead.assigned_at = at
         # The first-contact SLA clock starts with the assignment, in the same row write.
         lead.sla_kind = sla_clock.ClockKind.FIRST_CONTACT.value
-        lead.sla_due_at = sla_clock.first_contact_due(session, at=at).for_team(plan.team_id)
+        lead.sla_due_at = due
         lead.sla_level = 0
         _save_cursors(session, {plan.name: plan})
         detail = {"team": plan.name, "owner_id": rep.id, "strategy": plan.settings.strategy}
@@ -217,6 +245,7 @@ def assign_lead(
         detail=detail,
     )
     if rep is None:
+        session.flush()
         return Assignment(lead.id, plan.name, None, None, rule, active.version)
     email = plan.emails[rep.id]
     payload = {
@@ -231,6 +260,18 @@ def assign_lead(
     emit(session, "lead.assigned", payload, lead_id=lead.id, at=at)
     session.flush()
     return Assignment(lead.id, plan.name, rep.id, email, rule, active.version)
+
+
+_compiled: dict[int, tuple[RoutingRules, CompiledRules]] = {}
+
+
+def compiled_rules(rules: RoutingRules) -> CompiledRules:
+    """The compiled form of ``rules`` (one shared object per saved version: compiled once)."""
+    found = _compiled.get(id(rules))
+    if found is None or found[0] is not rules:
+        _compiled.clear()
+        found = _compiled[id(rules)] = (rules, CompiledRules(rules))
+    return found[1]
 
 
 def _check_assignable(lead: Lead) -> None:
