@@ -85,6 +85,35 @@ def lock_team_reps(
     return [Rep(*row) for row in session.execute(statement)]
 
 
+def team_and_reps(session: Session, name: str) -> tuple[int | None, list[Rep]]:
+    """A team's id (None: no such team) and its active sales reps and SDRs in id order, in one
+    statement and without locks: a look, for a decision that gives no rep a lead."""
+    statement = (
+        select(
+            Team.id.label("team"),
+            User.id,
+            User.team_id,
+            User.role,
+            User.email,
+            User.full_name,
+            User.max_open_leads,
+        )
+        .select_from(Team)
+        .outerjoin(
+            User,
+            (User.team_id == Team.id)
+            & User.is_active.is_(True)
+            & User.role.in_(["sales_rep", "sdr"]),
+        )
+        .where(Team.name == name)
+        .order_by(User.id)
+    )
+    rows = session.execute(statement).all()
+    if not rows:
+        return None, []
+    return rows[0].team, [Rep(*row[1:]) for row in rows if row.id is not None]
+
+
 def lock_lead_state(session: Session, lead_id: int) -> Any:
     """A lead's owner, status and assignment time, its row locked (after the reps' rows: the
     lock order); None if there is no such lead."""
