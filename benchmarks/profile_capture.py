@@ -98,7 +98,7 @@ def main() -> None:
     )
     parser.add_argument("--show", action="store_true", help="print the statements of one request")
     args = parser.parse_args()
-    url = copy_postgres()
+    url = copy_postgres("closeloop_capture_profile")
     engine = make_engine(url)
     upgrade(engine)
     with unit_of_work(engine) as session:
