@@ -37,10 +37,11 @@ from closeloop.db.engine import make_engine, unit_of_work
 from closeloop.db.migrate import upgrade
 from closeloop.leads.apikeys import create_api_key
 
-PORT = 8765
+PORT = 8765  # --port: runs of other checkouts on the same machine must not share it
 
 
 def start_server(url: str, workers: int) -> subprocess.Popen[bytes]:
+    """``closeloop serve`` on PORT; returns once it answers."""
     script = Path(sys.executable).parent / "closeloop"
     server = subprocess.Popen(
         [str(script), "--db", url, "serve", "--port", str(PORT), "--workers", str(workers)],
@@ -55,6 +56,11 @@ def start_server(url: str, workers: int) -> subprocess.Popen[bytes]:
             time.sleep(0.2)
     server.kill()
     raise RuntimeError("the server did not start")
+
+
+def set_port(port: int) -> None:
+    global PORT
+    PORT = port
 
 
 def payload(n: int, rng: random.Random) -> dict[str, object]:
@@ -109,8 +115,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rate", type=float, help="offered requests per second (all clients)")
+    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument(
+        "--database", default="closeloop_capture_http", help="name of the copy to serve"
+    )
     args = parser.parse_args()
-    url = copy_postgres()
+    set_port(args.port)
+    url = copy_postgres(args.database)
     engine = make_engine(url)
     upgrade(engine)
     with unit_of_work(engine) as session:

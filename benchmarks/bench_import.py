@@ -91,12 +91,13 @@ def copy_sqlite() -> str:
     return f"sqlite:///{target}"
 
 
-def copy_postgres() -> str:
+def copy_postgres(name: str = "closeloop_import") -> str:
+    """A fresh copy of the benchmark database, named ``name``; its URL."""
     with psycopg.connect(PG_SERVER, autocommit=True) as connection:
-        connection.execute('DROP DATABASE IF EXISTS "closeloop_import" WITH (FORCE)')
-        connection.execute('CREATE DATABASE "closeloop_import" TEMPLATE "closeloop_bench"')
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "closeloop_bench"')
     base = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/closeloop_import"
+    return f"{base}/{name}"
 
 
 def run(url: str, path: Path) -> dict[str, object]:

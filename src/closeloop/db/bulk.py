@@ -35,14 +35,57 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     """Insert rows (all with the same keys) with COPY / executemany, skipping the ORM."""
     if not rows:
         return
-    columns = list(rows[0])
     postgresql = session.get_bind().dialect.name == "postgresql"
+    columns, data = _wire_rows(table, rows, postgresql)
+    bulk_insert(session.connection(), table, columns, data)
+
+
+def _wire_rows(
+    table: Table, rows: list[dict[str, Any]], postgresql: bool
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    columns = list(rows[0])
     data = []
     for name in columns:
         values = [row[name] for row in rows]
         convert = _converter(table.c[name].type, postgresql)
         data.append([convert(v) for v in values] if convert else values)
-    bulk_insert(session.connection(), table, columns, list(zip(*data, strict=True)))
+    return columns, list(zip(*data, strict=True))
+
+
+def write_together(
+    session: Session,
+    *,
+    update: tuple[Table, int, dict[str, Any]] | None = None,
+    inserts: list[tuple[Table, list[dict[str, Any]]]],
+) -> None:
+    """Update one row by id (``update``: table, id, new values) and insert rows into several
+    tables, skipping the ORM: on PostgreSQL in one round trip (psycopg's pipeline mode), on
+    SQLite one statement after another. Pending ORM changes are flushed first."""
+    session.flush()
+    if session.get_bind().dialect.name != "postgresql":
+        if update is not None:
+            table, row_id, values = update
+            session.execute(table.update().where(table.c.id == row_id).values(**values))
+        for table, rows in inserts:
+            insert_rows(session, table, rows)
+        return
+    dbapi = session.connection().connection.driver_connection
+    with dbapi.pipeline(), dbapi.cursor() as cursor:  # type: ignore[union-attr]
+        if update is not None:
+            table, row_id, values = update
+            columns, data = _wire_rows(table, [values], True)
+            assignments = ", ".join(f"{name} = %s" for name in columns)
+            cursor.execute(
+                f"UPDATE {table.name} SET {assignments} WHERE id = %s", [*data[0], row_id]
+            )
+        for table, rows in inserts:
+            if rows:
+                columns, data = _wire_rows(table, rows, True)
+                placeholders = ", ".join("%s" for _ in columns)
+                cursor.executemany(
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})",
+                    data,
+                )
 
 
 def _converter(column_type: Any, postgresql: bool) -> Any:

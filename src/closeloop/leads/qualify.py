@@ -38,7 +38,9 @@ def qualify_lead(session: Session, *, lead_id: int, at: datetime) -> Qualified:
     assignment = None
     if lead.owner_id is None and lead.status in routing_repo.ASSIGNABLE:
         try:
-            assignment = assign_lead(session, lead_id=lead_id, at=at)
+            assignment = assign_lead(
+                session, lead_id=lead_id, at=at, channel_code=score.channel_code
+            )
         except Conflict:
             # Routed by someone else between our look and the row lock (a bulk run): the
             # capture stands; assign_lead refuses before it writes anything.

@@ -30,14 +30,35 @@ class ActiveRules(Generic[M]):
 _validated: dict[tuple[str, str, int, Any], Any] = {}
 
 
+_HEADS = "closeloop.rule_heads"
+
+
+def _heads(session: Session) -> dict[str, Any]:
+    """The newest row (id, version, created_at) of every kind, read once per transaction.
+
+    One capture reads the scoring, routing and SLA rules: one statement instead of three, and
+    every decision of the transaction is made under the same versions. ``save_rules`` forgets
+    them, so a version saved in this transaction is in force at once."""
+    transaction = session.get_transaction()
+    found = session.info.get(_HEADS)
+    if found is not None and transaction is not None and found[0] is transaction:
+        return found[1]  # type: ignore[no-any-return]
+    newest = (
+        select(RuleSet.kind, func.max(RuleSet.version).label("version"))
+        .group_by(RuleSet.kind)
+        .subquery()
+    )
+    statement = select(RuleSet.kind, RuleSet.id, RuleSet.version, RuleSet.created_at).join(
+        newest, (newest.c.kind == RuleSet.kind) & (newest.c.version == RuleSet.version)
+    )
+    heads = {row.kind: row for row in session.execute(statement)}
+    session.info[_HEADS] = (session.get_transaction(), heads)
+    return heads
+
+
 def active_rules(session: Session, kind: str, schema: type[M], default: M) -> ActiveRules[M]:
     """The rules of ``kind`` in force, or ``default`` as version 0."""
-    row = session.execute(
-        select(RuleSet.id, RuleSet.version, RuleSet.created_at)
-        .where(RuleSet.kind == kind)
-        .order_by(RuleSet.version.desc())
-        .limit(1)
-    ).first()
+    row = _heads(session).get(kind)
     if row is None:
         return ActiveRules(0, default)
     key = (str(session.get_bind().engine.url), kind, row.id, row.created_at)
@@ -63,6 +84,7 @@ def save_rules(
         select(func.coalesce(func.max(RuleSet.version), 0)).where(RuleSet.kind == kind)
     )
     version = int(top or 0) + 1
+    session.info.pop(_HEADS, None)
     session.add(
         RuleSet(
             kind=kind,

@@ -66,8 +66,11 @@ def team_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
     return {name: team_id for name, team_id in rows}
 
 
-def lock_team_reps(session: Session, team_id_list: Iterable[int]) -> list[Rep]:
-    """The active sales reps and SDRs of these teams, their rows locked, in id order."""
+def lock_team_reps(
+    session: Session, team_id_list: Iterable[int], *, lock: bool = True
+) -> list[Rep]:
+    """The active sales reps and SDRs of these teams, their rows locked, in id order
+    (``lock=False``: only a look, for a decision that gives no rep a lead)."""
     ids = sorted(set(team_id_list))
     if not ids:
         return []
@@ -76,9 +79,50 @@ def lock_team_reps(session: Session, team_id_list: Iterable[int]) -> list[Rep]:
         .where(User.team_id.in_(ids), User.is_active.is_(True))
         .where(User.role.in_(["sales_rep", "sdr"]))
         .order_by(User.id)
+    )
+    if lock:
+        statement = statement.with_for_update()
+    return [Rep(*row) for row in session.execute(statement)]
+
+
+def team_and_reps(session: Session, name: str) -> tuple[int | None, list[Rep]]:
+    """A team's id (None: no such team) and its active sales reps and SDRs in id order, in one
+    statement and without locks: a look, for a decision that gives no rep a lead."""
+    statement = (
+        select(
+            Team.id.label("team"),
+            User.id,
+            User.team_id,
+            User.role,
+            User.email,
+            User.full_name,
+            User.max_open_leads,
+        )
+        .select_from(Team)
+        .outerjoin(
+            User,
+            (User.team_id == Team.id)
+            & User.is_active.is_(True)
+            & User.role.in_(["sales_rep", "sdr"]),
+        )
+        .where(Team.name == name)
+        .order_by(User.id)
+    )
+    rows = session.execute(statement).all()
+    if not rows:
+        return None, []
+    return rows[0].team, [Rep(*row[1:]) for row in rows if row.id is not None]
+
+
+def lock_lead_state(session: Session, lead_id: int) -> Any:
+    """A lead's owner, status and assignment time, its row locked (after the reps' rows: the
+    lock order); None if there is no such lead."""
+    statement = (
+        select(Lead.owner_id, Lead.status, Lead.assigned_at)
+        .where(Lead.id == lead_id)
         .with_for_update()
     )
-    return [Rep(*row) for row in session.execute(statement)]
+    return session.execute(statement).first()
 
 
 def lock_rep(session: Session, rep_id: int) -> Rep | None:
@@ -112,6 +156,24 @@ def open_loads(session: Session, rep_ids: Sequence[int]) -> dict[int, int]:
     return {owner: count for owner, count in session.execute(statement) if owner is not None}
 
 
+def loads_up_to_cap(session: Session, reps: Sequence[Rep]) -> dict[int, int]:
+    """Open leads each rep owns, counted no further than their cap (one statement).
+
+    Routing only needs to know that a rep at cap is at cap: counting the thousands of open
+    leads of a rep far over their cap would cost milliseconds while the team's rows are locked.
+    Reps without a cap are counted in full (load balancing compares their loads)."""
+    if not reps:
+        return {}
+    counts = []
+    for rep in reps:
+        owned = select(Lead.owner_id).where(Lead.owner_id == rep.id, Lead.status.in_(ASSIGNABLE))
+        if rep.max_open_leads is not None:
+            owned = owned.limit(max(rep.max_open_leads, 0))
+        counts.append(select(func.count()).select_from(owned.subquery()).scalar_subquery())
+    row = session.execute(select(*counts)).one()
+    return {rep.id: int(count) for rep, count in zip(reps, row, strict=True)}
+
+
 def conversion_counts(
     session: Session, rep_ids: Sequence[int], *, since: datetime, until: datetime
 ) -> dict[int, tuple[int, int]]:
@@ -135,9 +197,10 @@ def conversion_counts(
 def rep_loads(
     session: Session, reps: Sequence[Rep], *, window: tuple[datetime, datetime] | None
 ) -> list[RepLoad]:
-    """The reps as choosers see them; conversion counts only when ``window`` is given."""
+    """The reps as choosers see them (open loads counted up to each rep's cap: the choosers
+    never look further); conversion counts only when ``window`` is given."""
     ids = [rep.id for rep in reps]
-    loads = open_loads(session, ids)
+    loads = loads_up_to_cap(session, reps)
     counts = conversion_counts(session, ids, since=window[0], until=window[1]) if window else {}
     return [
         RepLoad(rep.id, loads.get(rep.id, 0), rep.max_open_leads, *counts.get(rep.id, (0, 0)))

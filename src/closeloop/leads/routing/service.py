@@ -14,11 +14,13 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from closeloop.db.bulk import write_together
+from closeloop.db.types import utcnow
 from closeloop.errors import Conflict, NotFound
 from closeloop.i18n import N_
-from closeloop.jobs.outbox import emit
-from closeloop.leads.decisions import DecisionKind, record_decision
+from closeloop.leads.decisions import DecisionKind
 from closeloop.leads.routing import repository as repo
 from closeloop.leads.routing.actions import (
     accept_lead,
@@ -37,8 +39,15 @@ from closeloop.leads.routing.rules import (
 )
 from closeloop.leads.routing.strategies import Chooser, LoadBalanced, RoundRobin, make_chooser
 from closeloop.leads.sla import clock as sla_clock
-from closeloop.leads.states import transition
-from closeloop.models import Channel, Lead, LeadStatus
+from closeloop.leads.states import check_transition
+from closeloop.models import (
+    Channel,
+    Lead,
+    LeadDecision,
+    LeadStatus,
+    LeadStatusChange,
+    OutboxEvent,
+)
 
 __all__ = [
     "AssignSummary",
@@ -89,6 +98,7 @@ class TeamPlan:
     chooser: Chooser | None  # None: the team does not exist or has no eligible rep
     emails: dict[int, str]
     cursor: int | None = None  # round-robin position read (None: no cursor row yet)
+    has_room: bool = False  # some eligible rep is under their cap
 
     def why_pool(self) -> str:
         if self.chooser is None:
@@ -97,15 +107,30 @@ class TeamPlan:
 
 
 def _plans(
-    session: Session, rules: RoutingRules, names: set[str], at: datetime
+    session: Session,
+    rules: RoutingRules,
+    names: set[str],
+    at: datetime,
+    *,
+    ids: dict[str, int] | None = None,
+    lock: bool = True,
+    looked: list[repo.Rep] | None = None,
 ) -> dict[str, TeamPlan]:
-    """Lock the teams' reps (id order), read their loads and cursors, build the choosers."""
-    ids = repo.team_ids(session, names)
-    reps = repo.lock_team_reps(session, ids.values())
+    """Lock the teams' reps (id order), read their loads and cursors, build the choosers.
+
+    ``lock=False``: only a look (no rows locked, no cursors read), to learn whether any rep has
+    room at all, with the reps already read (``looked``); a plan built so must not give anyone
+    a lead."""
+    if ids is None:
+        ids = repo.team_ids(session, names)
+    if lock or looked is None:
+        reps = repo.lock_team_reps(session, ids.values(), lock=lock)
+    else:
+        reps = looked
     round_robin = [
         ids[n] for n in names if n in ids and rules.settings_for(n).strategy != "performance"
     ]
-    cursors = repo.read_cursors(session, round_robin)
+    cursors = repo.read_cursors(session, round_robin) if lock else {}
     plans: dict[str, TeamPlan] = {}
     for name in sorted(names):
         settings = rules.settings_for(name)
@@ -119,6 +144,7 @@ def _plans(
             loads = repo.rep_loads(session, eligible, window=window)
             position = cursors.get(team_id, 0) if team_id is not None else 0
             chooser = make_chooser(settings.strategy, loads, floor=settings.floor, cursor=position)
+            room = any(load.has_room() for load in loads)
         plans[name] = TeamPlan(
             name,
             team_id,
@@ -126,6 +152,7 @@ def _plans(
             chooser,
             {r.id: r.email for r in eligible},
             cursors.get(team_id) if team_id is not None else None,
+            has_room=bool(eligible) and room,
         )
     return plans
 
@@ -158,80 +185,154 @@ def _assigned_email(lead_id: int, team: str, to: str) -> dict[str, Any]:
 
 
 def assign_lead(
-    session: Session, *, lead_id: int, at: datetime, actor_id: int | None = None
+    session: Session,
+    *,
+    lead_id: int,
+    at: datetime,
+    actor_id: int | None = None,
+    channel_code: str | None = None,
 ) -> Assignment:
-    """Route one open unowned lead to a rep of its team, or to the pool if all are at cap."""
+    """Route one open unowned lead to a rep of its team, or to the pool if all are at cap.
+
+    ``channel_code``: the code of the lead's channel, when the caller has read it already."""
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise NotFound(N_("no lead with id %(lead_id)s"), lead_id=lead_id)
     _check_assignable(lead)
     active = current_rules(session)
-    code = (
-        session.scalar(select(Channel.code).where(Channel.id == lead.channel_id))
-        if lead.channel_id
-        else None
-    )
+    code = channel_code
+    if code is None and lead.channel_id:
+        code = session.scalar(select(Channel.code).where(Channel.id == lead.channel_id))
     facts = LeadFacts(lead.region, lead.city, lead.industry, lead.company_size, code)
-    choice = CompiledRules(active.rules).team_for(facts)
-    plan = _plans(session, active.rules, {choice.team}, at)[choice.team]
+    choice = compiled_rules(active.rules).team_for(facts)
+    team_id, looked = repo.team_and_reps(session, choice.team)
+    ids = {choice.team: team_id} if team_id is not None else {}
+    # First a look without locks: when no rep of the team has room the lead goes to the pool,
+    # which takes nothing from any rep's cap, so no rep row needs to be held until commit (and
+    # captures into a team at cap do not queue behind each other). Only a lead that may go to
+    # a rep takes the locks; the loads are then read again under them.
+    plan = _plans(session, active.rules, {choice.team}, at, ids=ids, lock=False, looked=looked)
+    plan = plan[choice.team]
+    rule = rule_text(active.version, choice.rule, plan)
     if plan.team_id is None:
         # No such team (a new installation, or a team renamed): leave the lead for a later run
         # rather than pool it — the pool is for leads a team could not take.
-        rule = rule_text(active.version, choice.rule, plan)
         return Assignment(lead.id, plan.name, None, None, rule, active.version, routed=False)
+    due = None
+    if plan.has_room:
+        # Everything that needs no lock is done before taking them: the locks are held until
+        # commit, and every capture into the team waits for them.
+        due = sla_clock.first_contact_due_for(session, at=at, team=plan.name)
+        plan = _plans(session, active.rules, {choice.team}, at, ids=ids)[choice.team]
     # Re-read under a row lock, after the reps' rows (the lock order): still unowned?
-    session.refresh(lead, with_for_update=True)
+    state = repo.lock_lead_state(session, lead.id)
+    if state is None:
+        raise NotFound(f"no lead with id {lead_id}")
+    for name in ("owner_id", "status", "assigned_at"):
+        set_committed_value(lead, name, getattr(state, name))
     _check_assignable(lead)
-    rep = plan.chooser.choose() if plan.chooser else None
-    rule = rule_text(active.version, choice.rule, plan)
-    lead.team_id = plan.team_id
+    rep = plan.chooser.choose() if plan.chooser and plan.has_room else None
+    # The lead's row, its decision, history and event: written together, in one round trip on
+    # PostgreSQL (the team's rep rows may be locked until commit: every statement counts).
+    values: dict[str, Any] = {"team_id": plan.team_id, "updated_at": utcnow()}
+    changes: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     if rep is None:
-        lead.pool_entered_at = at
+        check_transition(lead.id, lead.status, LeadStatus.POOL)
+        values.update(status=LeadStatus.POOL.value, pool_entered_at=at)
         detail: dict[str, Any] = {"team": plan.name, "to": "pool", "reason": plan.why_pool()}
-        transition(
-            session,
-            lead,
-            LeadStatus.POOL,
-            at=at,
-            actor_id=actor_id,
-            reason=plan.why_pool(),
-            detail={"rule": rule},
+        # The same history row and event as ``transition``.
+        changes.append(
+            {
+                "lead_id": lead.id,
+                "from_status": lead.status,
+                "to_status": LeadStatus.POOL.value,
+                "changed_at": at,
+                "changed_by_id": actor_id,
+                "reason": plan.why_pool(),
+                "created_at": values["updated_at"],
+                "updated_at": values["updated_at"],
+            }
+        )
+        events.append(
+            {
+                "topic": "lead.status_changed",
+                "lead_id": lead.id,
+                "payload": {
+                    "lead_id": lead.id,
+                    "from": lead.status,
+                    "to": LeadStatus.POOL.value,
+                    "reason": plan.why_pool(),
+                    "rule": rule,
+                },
+                "created_at": at,
+                "dispatched_at": None,
+            }
         )
     else:
-        lead.owner_id = rep.id
-        if lead.assigned_at is None:
-            lead.assigned_at = at
         # The first-contact SLA clock starts with the assignment, in the same row write.
-        lead.sla_kind = sla_clock.ClockKind.FIRST_CONTACT.value
-        lead.sla_due_at = sla_clock.first_contact_due(session, at=at).for_team(plan.team_id)
-        lead.sla_level = 0
+        values.update(
+            owner_id=rep.id,
+            assigned_at=lead.assigned_at or at,
+            sla_kind=sla_clock.ClockKind.FIRST_CONTACT.value,
+            sla_due_at=due,
+            sla_level=0,
+        )
         _save_cursors(session, {plan.name: plan})
         detail = {"team": plan.name, "owner_id": rep.id, "strategy": plan.settings.strategy}
-    record_decision(
-        session,
-        lead_id=lead.id,
-        kind=DecisionKind.ASSIGNED,
-        at=at,
-        rule=rule,
-        rule_version=active.version,
-        actor_id=actor_id,
-        detail=detail,
-    )
-    if rep is None:
-        return Assignment(lead.id, plan.name, None, None, rule, active.version)
-    email = plan.emails[rep.id]
-    payload = {
+        email = plan.emails[rep.id]
+        events.append(
+            {
+                "topic": "lead.assigned",
+                "lead_id": lead.id,
+                "payload": {
+                    "lead_id": lead.id,
+                    "owner_id": rep.id,
+                    "owner_email": email,
+                    "team": plan.name,
+                    "rule": rule,
+                    "rule_version": active.version,
+                    "email": _assigned_email(lead.id, plan.name, email),
+                },
+                "created_at": at,
+                "dispatched_at": None,
+            }
+        )
+    decision = {
         "lead_id": lead.id,
-        "owner_id": rep.id,
-        "owner_email": email,
-        "team": plan.name,
+        "kind": DecisionKind.ASSIGNED.value,
+        "decided_at": at,
+        "actor_id": actor_id,
         "rule": rule,
         "rule_version": active.version,
-        "email": _assigned_email(lead.id, plan.name, email),
+        "detail": detail,
     }
-    emit(session, "lead.assigned", payload, lead_id=lead.id, at=at)
-    session.flush()
-    return Assignment(lead.id, plan.name, rep.id, email, rule, active.version)
+    write_together(
+        session,
+        update=(Lead.__table__, lead.id, values),  # type: ignore[arg-type]
+        inserts=[
+            (LeadStatusChange.__table__, changes),  # type: ignore[list-item]
+            (LeadDecision.__table__, [decision]),  # type: ignore[list-item]
+            (OutboxEvent.__table__, events),  # type: ignore[list-item]
+        ],
+    )
+    for name, value in values.items():  # the loaded lead as it is now
+        set_committed_value(lead, name, value)
+    if rep is None:
+        return Assignment(lead.id, plan.name, None, None, rule, active.version)
+    return Assignment(lead.id, plan.name, rep.id, plan.emails[rep.id], rule, active.version)
+
+
+_compiled: dict[int, tuple[RoutingRules, CompiledRules]] = {}
+
+
+def compiled_rules(rules: RoutingRules) -> CompiledRules:
+    """The compiled form of ``rules`` (one shared object per saved version: compiled once)."""
+    found = _compiled.get(id(rules))
+    if found is None or found[0] is not rules:
+        _compiled.clear()
+        found = _compiled[id(rules)] = (rules, CompiledRules(rules))
+    return found[1]
 
 
 def _check_assignable(lead: Lead) -> None:

@@ -71,6 +71,7 @@ class LeadScore:
     became_mql: bool
     predicted_conversion: float | None
     model_version: int | None
+    channel_code: str | None = None  # read with the lead: routing needs it next
 
 
 def current_rules(session: Session) -> ActiveRules[ScoringRules]:
@@ -111,6 +112,7 @@ def score_lead(session: Session, *, lead_id: int, at: datetime) -> LeadScore:
         became_mql=run.mql > 0,
         predicted_conversion=None if predicted is None else float(predicted[0]),
         model_version=model.version if model else None,
+        channel_code=rows.channel[0],
     )
 
 
