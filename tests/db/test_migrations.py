@@ -59,9 +59,20 @@ def test_upgrade_of_a_current_database_changes_nothing(engine: Engine):
     assert table_names(engine) == MODEL_TABLES | {"alembic_version"}
 
 
+# Expression indexes that only PostgreSQL has (migration 0008); the models cannot declare them
+# for one database alone.
+POSTGRESQL_ONLY_INDEXES = {"ix_leads_sla_order", "ix_leads_name_prefix"}
+
+
+def _not_postgresql_only(name: str | None, kind: str, _parent: object) -> bool:
+    return not (kind == "index" and name in POSTGRESQL_ONLY_INDEXES)
+
+
 def test_the_migrated_schema_matches_the_models(engine: Engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": _not_postgresql_only}
+        )
         differences = compare_metadata(context, Base.metadata)
 
     assert differences == []

@@ -93,6 +93,12 @@ class Lead(Timestamped, Base):
         ),
         # The public pool and the inbox list by score.
         Index("ix_leads_status_score", "status", "score"),
+        # Lists of the web app and the API: newest first, best score first, one owner's leads
+        # by date, an account's leads (the 360°).
+        Index("ix_leads_created_at_id", "created_at", "id"),
+        Index("ix_leads_score_id", "score", "id"),
+        Index("ix_leads_owner_created", "owner_id", "created_at"),
+        Index("ix_leads_account_id", "account_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

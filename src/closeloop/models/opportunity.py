@@ -44,7 +44,10 @@ class Stage(Timestamped, Base):
 
 class Opportunity(Timestamped, Base):
     __tablename__ = "opportunities"
-    __table_args__ = (Index("ix_opportunities_status_close", "status", "expected_close"),)
+    __table_args__ = (
+        Index("ix_opportunities_status_close", "status", "expected_close"),
+        Index("ix_opportunities_owner_id", "owner_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

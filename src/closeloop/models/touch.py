@@ -12,7 +12,11 @@ from closeloop.db.base import Base, Timestamped
 
 class Touch(Timestamped, Base):
     __tablename__ = "touches"
-    __table_args__ = (Index("ix_touches_lead_occurred", "lead_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_touches_lead_occurred", "lead_id", "occurred_at"),
+        Index("ix_touches_occurred_at_id", "occurred_at", "id"),
+        Index("ix_touches_kind_id", "kind", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
