@@ -13,6 +13,7 @@ from sqlalchemy import text
 from closeloop import __version__
 from closeloop.access.api import router as access_router
 from closeloop.access.pages import router as access_pages
+from closeloop.access.policy import Area
 from closeloop.access.secrets import instance_secret
 from closeloop.accounts.api import router as accounts_router
 from closeloop.analytics.api import router as reports_router
@@ -26,7 +27,7 @@ from closeloop.leads.records_api import router as lead_records_router
 from closeloop.marketing.api import router as marketing_router
 from closeloop.pipeline.api import router as pipeline_router
 from closeloop.web import errors
-from closeloop.web.auth import install_sessions
+from closeloop.web.auth import area_guard, install_sessions
 from closeloop.web.limits import BodySizeLimit
 
 STATIC = Path(__file__).parent / "static"
@@ -60,13 +61,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(leads_router)
-    app.include_router(lead_records_router)
+    app.include_router(lead_records_router, dependencies=[area_guard(Area.LEADS)])
     app.include_router(access_router)
-    app.include_router(accounts_router)
-    app.include_router(pipeline_router)
-    app.include_router(marketing_router)
-    app.include_router(cash_router)
-    app.include_router(reports_router)
+    app.include_router(accounts_router, dependencies=[area_guard(Area.ACCOUNTS)])
+    app.include_router(pipeline_router, dependencies=[area_guard(Area.PIPELINE)])
+    app.include_router(marketing_router, dependencies=[area_guard(Area.MARKETING)])
+    app.include_router(cash_router, dependencies=[area_guard(Area.CASH)])
+    app.include_router(reports_router, dependencies=[area_guard(Area.REPORTS)])
     app.include_router(access_pages)
     app.include_router(analytics_pages)
     # Last: routes above (e.g. the vendored chart library) win over plain static files.

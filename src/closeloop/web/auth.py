@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 
-from closeloop.access.actor import Actor
+from closeloop.access.actor import READ, WRITE, Actor
+from closeloop.access.policy import Area, require
 from closeloop.access.tokens import Unauthenticated, authenticate_token
 from closeloop.access.users import active_user
 from closeloop.db.engine import unit_of_work
@@ -110,6 +111,18 @@ def page_actor(request: Request) -> Actor:
         url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(url)
     return actor
+
+
+def area_guard(area: Area) -> Any:
+    """A router's dependency: the caller may read (GET) or change (other methods) ``area``.
+
+    Answers 403 before the request body is even read, so a role without the area learns nothing
+    from validation errors; the services check again (the CLI and pages call them directly)."""
+
+    def check(request: Request, actor: Annotated[Actor, Depends(api_actor)]) -> None:
+        require(actor, area, READ if request.method in SAFE_METHODS else WRITE)
+
+    return Depends(check)
 
 
 ApiActor = Annotated[Actor, Depends(api_actor)]
