@@ -296,12 +296,14 @@ def test_finance_gets_403_and_an_unreadable_lead_is_404(engine: Engine, db_url: 
 
 
 def test_a_manager_sees_the_teams_leads(engine: Engine, db_url: str) -> None:
-    build(engine)
+    ids = build(engine)
     with unit_of_work(engine) as session:
         north = session.scalars(select(Team).where(Team.name == "North")).one()
         add_user(session, "max@example.com", "sales_manager", team=north)
     page = signed_in(db_url, "max@example.com").get("/leads").text
     assert names_in_order(page) == ["High Hu", "Bo Bai", "Mid Ma", "Low Li"]
+    assert "My team&#39;s open leads" in page
+    assert "Another rep&#39;s lead" in row_of(page, ids["bos"])  # a manager does not act as Bo
 
 
 def test_the_inbox_in_chinese(engine: Engine, db_url: str) -> None:

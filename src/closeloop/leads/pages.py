@@ -259,7 +259,11 @@ def _inbox(
         first_link="/leads?" + urlencode(kept) if cursor else None,
         here=here,
         can_act=allowed(actor, Area.LEADS, WRITE) and actor.user_id is not None,
-        team_view=actor.role == Role.SALES_MANAGER,
+        scope="own"
+        if actor.role in OWN_ROWS
+        else "team"
+        if actor.role == Role.SALES_MANAGER
+        else "all",
         form_error=form_error or {},
         flash=flash,
         flash_kind=flash_kind,
