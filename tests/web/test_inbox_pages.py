@@ -162,6 +162,12 @@ def test_the_inbox_pages_with_a_next_page_link(
     second = client.get(link.group(1).replace("&amp;", "&")).text
     assert names_in_order(second) == ["Low Li"]
     assert 'rel="next"' not in second
+    # A broken page link shows the first page with the error, not an error page.
+    broken = client.get("/leads?cursor=garbage")
+    assert broken.status_code == 200 and "not a cursor this API gave out" in broken.text
+    assert names_in_order(broken.text) == ["High Hu", "Mid Ma"]
+    nul = client.get("/leads?q=a%00b")
+    assert nul.status_code == 200 and "contains a NUL character" in nul.text
 
 
 def test_accept_makes_the_lead_sales_accepted_and_says_so(engine: Engine, db_url: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
@@ -23,6 +23,7 @@ from closeloop.access.actor import WRITE, Actor
 from closeloop.access.pages import safe_next
 from closeloop.access.policy import Area, allowed, require
 from closeloop.access.visibility import OWN_ROWS
+from closeloop.db.cursor import Page
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
@@ -180,10 +181,41 @@ def _act(
     return RedirectResponse(safe_next(next_url, default), status_code=303)
 
 
+def _page(
+    session: Session,
+    actor: Actor,
+    filters: records.LeadFilters,
+    cursor: str | None,
+    errors: dict[str, str],
+    fmt: Formatter,
+) -> Page[Lead]:
+    """One page by score; a bad search or page link is an error next to it, not an error page."""
+    try:
+        return records.list_leads(
+            session, actor, filters, sort="-score", limit=PAGE_SIZE, cursor=cursor
+        )
+    except Invalid as error:
+        name = (error.field or "").rsplit(".", 1)[-1]
+        if name not in ("cursor", "q"):
+            raise
+        errors[name] = error.translated(fmt.gettext)
+    retry = replace(filters, q=None) if name == "q" else filters
+    return records.list_leads(
+        session,
+        actor,
+        retry,
+        sort="-score",
+        limit=PAGE_SIZE,
+        cursor=None if name == "cursor" else cursor,
+    )
+
+
 # ---- the inbox ---------------------------------------------------------------------------------
 
 
-def _inbox_filters(actor: Actor, status: str | None, q: str | None, min_score: int | None) -> Any:
+def _inbox_filters(
+    actor: Actor, status: str | None, q: str | None, min_score: int | None
+) -> records.LeadFilters:
     owner_id = team_id = None
     if actor.role in OWN_ROWS:
         owner_id = actor.user_id if actor.user_id is not None else -1
@@ -226,15 +258,7 @@ def _inbox(
     filters = _inbox_filters(actor, status, q, score)
     now = utcnow()
     with unit_of_work(request.app.state.engine) as session:
-        try:
-            page = records.list_leads(
-                session, actor, filters, sort="-score", limit=PAGE_SIZE, cursor=cursor
-            )
-        except Invalid as error:  # a cursor from another sort or a tampered one
-            errors["cursor"] = error.translated(fmt.gettext)
-            page = records.list_leads(
-                session, actor, filters, sort="-score", limit=PAGE_SIZE, cursor=None
-            )
+        page = _page(session, actor, filters, cursor, errors, fmt)
         rows = _rows(fmt, actor, list(page.items), now)
     query = {"status": status or "", "q": q or "", "min_score": min_score or ""}
     kept = {k: v for k, v in query.items() if v}
@@ -409,15 +433,7 @@ def pool_page(
     filters = records.LeadFilters(statuses=(LeadStatus.POOL.value,), min_score=score, q=q)
     now = utcnow()
     with unit_of_work(request.app.state.engine) as session:
-        try:
-            page = records.list_leads(
-                session, actor, filters, sort="-score", limit=PAGE_SIZE, cursor=cursor
-            )
-        except Invalid as error:
-            errors["cursor"] = error.translated(fmt.gettext)
-            page = records.list_leads(
-                session, actor, filters, sort="-score", limit=PAGE_SIZE, cursor=None
-            )
+        page = _page(session, actor, filters, cursor, errors, fmt)
         rows = _rows(fmt, actor, list(page.items), now)
         load = _load(session, actor)
     query = {"q": q or "", "min_score": min_score or ""}
