@@ -23,6 +23,7 @@ from closeloop.config import Settings
 from closeloop.db.engine import make_engine
 from closeloop.db.migrate import ensure_current
 from closeloop.leads.api import router as leads_router
+from closeloop.leads.pages import router as lead_pages
 from closeloop.leads.records_api import router as lead_records_router
 from closeloop.marketing.api import router as marketing_router
 from closeloop.pipeline.api import router as pipeline_router
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(reports_router, dependencies=[area_guard(Area.REPORTS)])
     app.include_router(access_pages)
     app.include_router(analytics_pages)
+    app.include_router(lead_pages)
     # Last: routes above (e.g. the vendored chart library) win over plain static files.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -1,0 +1,480 @@
+"""The lead inbox (a rep's own open leads, a manager's team's) and the public pool, as HTML pages.
+
+The pages only read and call the lead services (``records.list_leads``, ``records_transitions``):
+ownership, caps, the state machine and the audit are theirs. A domain error from an action comes
+back as a flash message in the user's language; an empty reason for a return, as an error next to
+the field with the typed text kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from closeloop.access.actor import WRITE, Actor
+from closeloop.access.pages import safe_next
+from closeloop.access.policy import Area, allowed, require
+from closeloop.access.visibility import OWN_ROWS
+from closeloop.db.cursor import Page
+from closeloop.db.engine import unit_of_work
+from closeloop.db.locks import begin_writing
+from closeloop.db.types import utcnow
+from closeloop.errors import ClosedLoopError, Invalid, NotFound
+from closeloop.i18n import N_
+from closeloop.leads import records
+from closeloop.leads import records_transitions as transitions
+from closeloop.leads.routing import repository as routing_repo
+from closeloop.models import Lead, LeadStatus, Role, User
+from closeloop.web.auth import CSRF_FIELD, PageActor, check_csrf
+from closeloop.web.i18n import Formatter
+from closeloop.web.templating import formatter, render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 25
+MAX_ID = 2_147_483_647
+DUE_SOON_SECONDS = 2 * 3600  # a clock due within two hours is shown in amber
+LeadId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CsrfField = Annotated[str | None, Form(alias=CSRF_FIELD)]
+# The inbox's statuses: open leads someone works (the pool has its own page; nurture is
+# marketing's again).
+INBOX_STATUSES = routing_repo.ASSIGNABLE
+STATUS_LABELS = {
+    LeadStatus.NEW.value: N_("new"),
+    LeadStatus.WORKING.value: N_("working"),
+    LeadStatus.MQL.value: N_("mql"),
+    LeadStatus.SAL.value: N_("sal"),
+    LeadStatus.SQL.value: N_("sql"),
+    LeadStatus.NURTURE.value: N_("nurture"),
+    LeadStatus.POOL.value: N_("pool"),
+}
+
+
+# ---- what the rows show ------------------------------------------------------------------------
+
+
+def duration_text(fmt: Formatter, seconds: float) -> str:
+    """A span in words: "2 d 4 h", "1 h 20 min", "3 h", "15 min" (at least a minute)."""
+    minutes = max(int(seconds // 60), 1)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    _ = fmt.gettext
+    if days:
+        if hours:
+            return _("%(days)s d %(hours)s h", days=days, hours=hours)
+        return _("%(days)s d", days=days)
+    if hours:
+        if minutes:
+            return _("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+        return _("%(hours)s h", hours=hours)
+    return _("%(minutes)s min", minutes=minutes)
+
+
+@dataclass(frozen=True)
+class Clock:
+    text: str
+    tone: str  # ok, warn, bad
+    kind: str
+
+
+def sla_clock(fmt: Formatter, lead: Lead, now: datetime) -> Clock | None:
+    """The lead's running SLA clock as "due in 1 h 20 min" or "overdue by 3 h", with a colour."""
+    if lead.sla_due_at is None:
+        return None
+    left = (lead.sla_due_at - now).total_seconds()
+    kind = fmt.gettext(lead.sla_kind) if lead.sla_kind else ""
+    if left < 0:
+        return Clock(
+            fmt.gettext("overdue by %(time)s", time=duration_text(fmt, -left)), "bad", kind
+        )
+    tone = "warn" if left <= DUE_SOON_SECONDS else "ok"
+    return Clock(fmt.gettext("due in %(time)s", time=duration_text(fmt, left)), tone, kind)
+
+
+@dataclass(frozen=True)
+class Row:
+    lead: Lead
+    factors: list[tuple[str, Any]]
+    clock: Clock | None
+    status: str
+    mine: bool
+
+
+def _rows(fmt: Formatter, actor: Actor, leads: list[Lead], now: datetime) -> list[Row]:
+    rows = []
+    for lead in leads:
+        factors = [(str(f[0]), f[1]) for f in (lead.score_factors or [])[:3] if len(f) >= 2]
+        rows.append(
+            Row(
+                lead=lead,
+                factors=factors,
+                clock=sla_clock(fmt, lead, now),
+                status=fmt.gettext(STATUS_LABELS.get(lead.status, lead.status)),
+                mine=lead.owner_id is not None and lead.owner_id == actor.user_id,
+            )
+        )
+    return rows
+
+
+# ---- flash messages and forms ------------------------------------------------------------------
+
+
+def _flash(request: Request, kind: str, text: str) -> None:
+    request.session["flash"] = [kind, text]
+
+
+def _pop_flash(request: Request) -> tuple[str | None, str | None]:
+    kept = request.session.pop("flash", None)
+    if not kept:
+        return None, None
+    return str(kept[1]), str(kept[0])
+
+
+@contextmanager
+def _writing(request: Request) -> Iterator[Session]:
+    with unit_of_work(request.app.state.engine) as session:
+        begin_writing(session)
+        yield session
+
+
+def _here(path: str, kept: dict[str, str], cursor: str | None) -> str:
+    """This page's address, for the forms' way back."""
+    params = {**kept, "cursor": cursor} if cursor else kept
+    return path + ("?" + urlencode(params) if params else "")
+
+
+def _name(lead_id: int, name: str | None) -> str:
+    return name or f"#{lead_id}"
+
+
+def _act(
+    request: Request,
+    actor: Actor,
+    csrf: str | None,
+    next_url: str,
+    default: str,
+    work: Callable[[Session], str],
+) -> Response:
+    """Check the form, run ``work`` in a writing transaction, then go back with a flash message.
+
+    ``work`` returns the success message; a domain error becomes an error flash (a lead the
+    actor may not see stays a 404 page, a role without leads a 403 page)."""
+    check_csrf(request, csrf)
+    require(actor, Area.LEADS, WRITE)
+    fmt = formatter(request, actor)
+    try:
+        with _writing(request) as session:
+            message = work(session)
+        _flash(request, "ok", message)
+    except NotFound:
+        raise
+    except ClosedLoopError as error:
+        _flash(request, "error", error.translated(fmt.gettext))
+    return RedirectResponse(safe_next(next_url, default), status_code=303)
+
+
+def _page(
+    session: Session,
+    actor: Actor,
+    filters: records.LeadFilters,
+    cursor: str | None,
+    errors: dict[str, str],
+    fmt: Formatter,
+) -> Page[Lead]:
+    """One page by score; a bad search or page link is an error next to it, not an error page."""
+    try:
+        return records.list_leads(
+            session, actor, filters, sort="-score", limit=PAGE_SIZE, cursor=cursor
+        )
+    except Invalid as error:
+        name = (error.field or "").rsplit(".", 1)[-1]
+        if name not in ("cursor", "q"):
+            raise
+        errors[name] = error.translated(fmt.gettext)
+    retry = replace(filters, q=None) if name == "q" else filters
+    return records.list_leads(
+        session,
+        actor,
+        retry,
+        sort="-score",
+        limit=PAGE_SIZE,
+        cursor=None if name == "cursor" else cursor,
+    )
+
+
+# ---- the inbox ---------------------------------------------------------------------------------
+
+
+def _inbox_filters(
+    actor: Actor, status: str | None, q: str | None, min_score: int | None
+) -> records.LeadFilters:
+    owner_id = team_id = None
+    if actor.role in OWN_ROWS:
+        owner_id = actor.user_id if actor.user_id is not None else -1
+    elif actor.role == Role.SALES_MANAGER:
+        team_id = actor.team_id if actor.team_id is not None else -1
+    statuses = (status,) if status else INBOX_STATUSES
+    return records.LeadFilters(
+        statuses=tuple(statuses), owner_id=owner_id, team_id=team_id, min_score=min_score, q=q
+    )
+
+
+def _int_or_error(value: str | None, errors: dict[str, str], fmt: Formatter) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isdigit() and 0 <= int(text) <= 100:
+        return int(text)
+    errors["min_score"] = fmt.gettext("Enter a whole number from 0 to 100.")
+    return None
+
+
+def _inbox(
+    request: Request,
+    actor: Actor,
+    *,
+    status: str | None,
+    q: str | None,
+    min_score: str | None,
+    cursor: str | None,
+    status_code: int = 200,
+    form_error: dict[str, Any] | None = None,
+) -> Response:
+    require(actor, Area.LEADS)
+    fmt = formatter(request, actor)
+    errors: dict[str, str] = {}
+    score = _int_or_error(min_score, errors, fmt)
+    if status and status not in STATUS_LABELS:
+        errors["status"] = fmt.gettext("Choose a status from the list.")
+        status = None
+    filters = _inbox_filters(actor, status, q, score)
+    now = utcnow()
+    with unit_of_work(request.app.state.engine) as session:
+        page = _page(session, actor, filters, cursor, errors, fmt)
+        rows = _rows(fmt, actor, list(page.items), now)
+    query = {"status": status or "", "q": q or "", "min_score": min_score or ""}
+    kept = {k: v for k, v in query.items() if v}
+    next_link = (
+        "/leads?" + urlencode({**kept, "cursor": page.next_cursor}) if page.next_cursor else None
+    )
+    here = _here("/leads", kept, cursor)
+    flash, flash_kind = _pop_flash(request)
+    if form_error and form_error.get("flash"):
+        flash, flash_kind = form_error["flash"], "error"
+    _ = fmt.gettext
+    return render(
+        request,
+        actor,
+        "leads_inbox.html",
+        status_code=status_code,
+        rows=rows,
+        query=query,
+        errors=errors,
+        statuses=[(s, _(STATUS_LABELS[s])) for s in INBOX_STATUSES],
+        next_link=next_link,
+        first_link="/leads?" + urlencode(kept) if cursor else None,
+        here=here,
+        can_act=allowed(actor, Area.LEADS, WRITE) and actor.user_id is not None,
+        scope="own"
+        if actor.role in OWN_ROWS
+        else "team"
+        if actor.role == Role.SALES_MANAGER
+        else "all",
+        form_error=form_error or {},
+        flash=flash,
+        flash_kind=flash_kind,
+    )
+
+
+@router.get("/leads", response_class=HTMLResponse)
+def inbox_page(
+    request: Request,
+    actor: PageActor,
+    status: str | None = None,
+    q: str | None = None,
+    min_score: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    """The rep's own open leads (a manager: the team's), highest score first."""
+    return _inbox(request, actor, status=status, q=q, min_score=min_score, cursor=cursor)
+
+
+@router.post("/leads/{lead_id}/accept")
+def accept_lead(
+    lead_id: LeadId,
+    request: Request,
+    actor: PageActor,
+    csrf_token: CsrfField = None,
+    next: Annotated[str, Form()] = "/leads",
+) -> Response:
+    fmt = formatter(request, actor)
+
+    def work(session: Session) -> str:
+        transitions.accept(session, actor, lead_id=lead_id, at=utcnow())
+        lead = records.get_lead(session, actor, lead_id)
+        return fmt.gettext("%(name)s accepted.", name=_name(lead.id, lead.full_name))
+
+    return _act(request, actor, csrf_token, next, "/leads", work)
+
+
+@router.post("/leads/{lead_id}/contact")
+def log_contact(
+    lead_id: LeadId,
+    request: Request,
+    actor: PageActor,
+    csrf_token: CsrfField = None,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    next: Annotated[str, Form()] = "/leads",
+) -> Response:
+    fmt = formatter(request, actor)
+
+    def work(session: Session) -> str:
+        transitions.contact(
+            session, actor, lead_id=lead_id, note=note or None, channel=None, at=utcnow()
+        )
+        lead = records.get_lead(session, actor, lead_id)
+        return fmt.gettext("Contact with %(name)s logged.", name=_name(lead.id, lead.full_name))
+
+    return _act(request, actor, csrf_token, next, "/leads", work)
+
+
+@router.post("/leads/{lead_id}/return")
+def return_lead(
+    lead_id: LeadId,
+    request: Request,
+    actor: PageActor,
+    csrf_token: CsrfField = None,
+    reason: Annotated[str, Form(max_length=500)] = "",
+    next: Annotated[str, Form()] = "/leads",
+) -> Response:
+    """Return to marketing for nurture; an empty reason re-renders the inbox with the error."""
+    check_csrf(request, csrf_token)
+    require(actor, Area.LEADS, WRITE)
+    fmt = formatter(request, actor)
+    try:
+        with _writing(request) as session:
+            transitions.return_to_marketing(
+                session, actor, lead_id=lead_id, reason=reason, at=utcnow()
+            )
+    except Invalid as error:
+        if not (error.field or "").endswith("reason"):
+            raise
+        back = safe_next(next, "/leads")
+        params = dict(parse_qsl(back.split("?", 1)[1])) if "?" in back else {}
+        return _inbox(
+            request,
+            actor,
+            status=params.get("status") or None,
+            q=params.get("q") or None,
+            min_score=params.get("min_score") or None,
+            cursor=params.get("cursor") or None,
+            status_code=422,
+            form_error={
+                "lead_id": lead_id,
+                "field": "reason",
+                "value": reason,
+                "message": error.translated(fmt.gettext),
+            },
+        )
+    except NotFound:
+        raise
+    except ClosedLoopError as error:
+        _flash(request, "error", error.translated(fmt.gettext))
+        return RedirectResponse(safe_next(next, "/leads"), status_code=303)
+    _flash(request, "ok", fmt.gettext("Lead #%(id)s returned to marketing.", id=lead_id))
+    return RedirectResponse(safe_next(next, "/leads"), status_code=303)
+
+
+# ---- the public pool ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Load:
+    open: int
+    cap: int | None
+
+    @property
+    def full(self) -> bool:
+        return self.cap is not None and self.open >= self.cap
+
+
+def _load(session: Session, actor: Actor) -> Load | None:
+    """The actor's open leads (counted as routing counts them) against their cap."""
+    if actor.user_id is None or actor.role not in OWN_ROWS:
+        return None
+    user = session.get(User, actor.user_id)
+    if user is None:
+        return None
+    count = routing_repo.open_loads(session, [user.id]).get(user.id, 0)
+    return Load(count, user.max_open_leads)
+
+
+@router.get("/pool", response_class=HTMLResponse)
+def pool_page(
+    request: Request,
+    actor: PageActor,
+    q: str | None = None,
+    min_score: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    """Leads in the public pool, highest score first, with a Claim button and the cap."""
+    require(actor, Area.LEADS)
+    fmt = formatter(request, actor)
+    errors: dict[str, str] = {}
+    score = _int_or_error(min_score, errors, fmt)
+    filters = records.LeadFilters(statuses=(LeadStatus.POOL.value,), min_score=score, q=q)
+    now = utcnow()
+    with unit_of_work(request.app.state.engine) as session:
+        page = _page(session, actor, filters, cursor, errors, fmt)
+        rows = _rows(fmt, actor, list(page.items), now)
+        load = _load(session, actor)
+    query = {"q": q or "", "min_score": min_score or ""}
+    kept = {k: v for k, v in query.items() if v}
+    next_link = (
+        "/pool?" + urlencode({**kept, "cursor": page.next_cursor}) if page.next_cursor else None
+    )
+    here = _here("/pool", kept, cursor)
+    flash, flash_kind = _pop_flash(request)
+    return render(
+        request,
+        actor,
+        "leads_pool.html",
+        rows=rows,
+        query=query,
+        errors=errors,
+        load=load,
+        next_link=next_link,
+        first_link="/pool?" + urlencode(kept) if cursor else None,
+        here=here,
+        can_claim=load is not None and allowed(actor, Area.LEADS, WRITE),
+        flash=flash,
+        flash_kind=flash_kind,
+    )
+
+
+@router.post("/pool/{lead_id}/claim")
+def claim_lead(
+    lead_id: LeadId,
+    request: Request,
+    actor: PageActor,
+    csrf_token: CsrfField = None,
+    next: Annotated[str, Form()] = "/pool",
+) -> Response:
+    fmt = formatter(request, actor)
+
+    def work(session: Session) -> str:
+        transitions.claim(session, actor, lead_id=lead_id, at=utcnow())
+        lead = records.get_lead(session, actor, lead_id)
+        return fmt.gettext(
+            "%(name)s is yours now: it is in your inbox.", name=_name(lead.id, lead.full_name)
+        )
+
+    return _act(request, actor, csrf_token, next, "/pool", work)
