@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from closeloop.access.passwords import hash_password
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine, unit_of_work
 from closeloop.demo.service import DemoOptions, generate_demo
-from closeloop.models import Role, User
+from closeloop.models import Lead, LeadStatus, Role, User
 from closeloop.web.app import create_app
 
 PASSWORD = "browser-test-password"
@@ -86,6 +86,7 @@ def _seed(db_url: str) -> dict[Role, str]:
     engine = make_engine(db_url)
     generate_demo(engine, DemoOptions(seed=3, leads=3_000, months=6, end=DEMO_END))
     users: dict[Role, str] = {}
+    rep: User | None = None
     with unit_of_work(engine) as session:
         for role in Role:
             user = session.scalars(
@@ -94,6 +95,28 @@ def _seed(db_url: str) -> dict[Role, str]:
             assert user is not None, f"the demo has no {role.value}"
             user.password_hash = hash_password(PASSWORD)
             users[role] = user.email
+            if role == Role.SALES_REP:
+                user.max_open_leads = None  # room to claim from the pool
+                rep = user
+        # A few unowned leads in the public pool, whatever the demo's own history left there.
+        session.execute(
+            update(Lead)
+            .where(Lead.id.in_(select(Lead.id).where(Lead.owner_id.is_(None)).limit(5)))
+            .values(status=LeadStatus.POOL.value, merged_into_id=None)
+        )
+        assert rep is not None
+        # Three sales-ready leads waiting in the rep's inbox to be accepted.
+        waiting = select(Lead.id).where(Lead.owner_id.is_(None)).offset(10).limit(3)
+        session.execute(
+            update(Lead)
+            .where(Lead.id.in_(waiting))
+            .values(
+                status=LeadStatus.MQL.value,
+                owner_id=rep.id,
+                team_id=rep.team_id,
+                merged_into_id=None,
+            )
+        )
     engine.dispose()
     return users
 

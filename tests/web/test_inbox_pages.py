@@ -77,9 +77,11 @@ def signed_in(db_url: str, email: str, language: str | None = None) -> TestClien
 
 
 def csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
+    """The page's CSRF token — the same one in every form of the page (each action posts it)."""
+    hidden = re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)"', html)
+    tokens = {value for name, value in hidden if name in ("csrf_token", "")}
+    assert len(tokens) == 1 and "" not in tokens, f"forms without the CSRF token: {tokens}"
+    return tokens.pop()
 
 
 def names_in_order(html: str) -> list[str]:

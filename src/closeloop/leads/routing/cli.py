@@ -207,7 +207,7 @@ def contact_command(
     db: DbOption = None,
 ) -> None:
     """Log a contact with a lead you own (the first one starts the lead being worked)."""
-    result, _ = _act(
+    result, _rules = _act(
         db, rep, lambda s, r, at: log_contact(s, lead_id=lead_id, rep_id=r, at=at, note=note)
     )
     console.print(
