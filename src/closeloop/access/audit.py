@@ -63,6 +63,26 @@ def record_change(
     return entry
 
 
+def record_row_change(
+    session: Session,
+    actor: Actor,
+    row: Any,
+    *,
+    entity: str,
+    fields: Iterable[str],
+    action: str,
+    before: Mapping[str, Any] | None = None,
+) -> AuditEntry | None:
+    """Audit a change to an ORM row: its ``fields`` after the change (nothing after a delete).
+
+    Flushes first, so a new row has its id."""
+    session.flush()
+    after = None if action == "delete" else snapshot(row, fields)
+    return record_change(
+        session, actor, entity=entity, entity_id=row.id, action=action, before=before, after=after
+    )
+
+
 def entries_for(session: Session, entity: str, entity_id: int | str) -> list[AuditEntry]:
     """The audit trail of one record, oldest first."""
     return list(

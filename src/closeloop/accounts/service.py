@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from closeloop.access.actor import WRITE, Actor
-from closeloop.access.audit import record_change, snapshot
+from closeloop.access.audit import record_change, record_row_change, snapshot
 from closeloop.access.policy import Area, require
 from closeloop.access.users import active_user, canonical_email
 from closeloop.access.visibility import OWN_ROWS, get_readable, readable
@@ -155,14 +155,8 @@ def create_account(session: Session, actor: Actor, *, values: Mapping[str, Any])
     if not account.name:
         raise Invalid("an account needs a name", field="name")
     session.add(account)
-    session.flush()
-    record_change(
-        session,
-        actor,
-        entity="account",
-        entity_id=account.id,
-        action="create",
-        after=snapshot(account, ACCOUNT_FIELDS),
+    record_row_change(
+        session, actor, account, entity="account", fields=ACCOUNT_FIELDS, action="create"
     )
     return account
 
@@ -184,15 +178,14 @@ def update_account(
         elif name in ("industry", "city"):
             value = _clean(value)
         setattr(account, name, value)
-    session.flush()
-    record_change(
+    record_row_change(
         session,
         actor,
+        account,
         entity="account",
-        entity_id=account.id,
+        fields=ACCOUNT_FIELDS,
         action="update",
         before=before,
-        after=snapshot(account, ACCOUNT_FIELDS),
     )
     return account
 
@@ -309,14 +302,8 @@ def create_contact(session: Session, actor: Actor, *, values: Mapping[str, Any])
         **{name: _contact_value(session, actor, name, values.get(name)) for name in CONTACT_FIELDS}
     )
     session.add(contact)
-    session.flush()
-    record_change(
-        session,
-        actor,
-        entity="contact",
-        entity_id=contact.id,
-        action="create",
-        after=snapshot(contact, CONTACT_FIELDS),
+    record_row_change(
+        session, actor, contact, entity="contact", fields=CONTACT_FIELDS, action="create"
     )
     return contact
 
@@ -330,15 +317,14 @@ def update_contact(
     before = snapshot(contact, CONTACT_FIELDS)
     for name, value in changes.items():
         setattr(contact, name, _contact_value(session, actor, name, value))
-    session.flush()
-    record_change(
+    record_row_change(
         session,
         actor,
+        contact,
         entity="contact",
-        entity_id=contact.id,
+        fields=CONTACT_FIELDS,
         action="update",
         before=before,
-        after=snapshot(contact, CONTACT_FIELDS),
     )
     return contact
 

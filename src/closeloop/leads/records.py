@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, insert, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from closeloop.access.actor import WRITE, Actor
 from closeloop.access.audit import record_change, snapshot
 from closeloop.access.policy import Area, require
-from closeloop.access.visibility import OWN_ROWS, get_readable, lead_condition, readable
+from closeloop.access.visibility import OWN_ROWS, get_readable, readable
 from closeloop.db.cursor import Page, paginate
 from closeloop.db.types import UTCDateTime
 from closeloop.errors import Conflict, Forbidden, Invalid
@@ -32,7 +32,6 @@ from closeloop.leads.capture.normalize import (
     company_key,
     parse_phone,
 )
-from closeloop.leads.history import HistoryEntry, lead_history
 from closeloop.leads.qualify import qualify_lead
 from closeloop.leads.sla import clock as sla_clock
 from closeloop.models import (
@@ -43,7 +42,6 @@ from closeloop.models import (
     LeadStatus,
     LeadStatusChange,
     Tag,
-    Touch,
     lead_tags,
 )
 
@@ -72,7 +70,6 @@ SORTABLE: dict[str, Any] = {
     "sla_due_at": func.coalesce(Lead.sla_due_at, literal(NO_DEADLINE, UTCDateTime())),
 }
 DEFAULT_SORT = "-created_at"
-TOUCH_SORTABLE: dict[str, Any] = {"id": Touch.id, "occurred_at": Touch.occurred_at}
 
 
 @dataclass(frozen=True)
@@ -90,7 +87,7 @@ class LeadFilters:
     tag: str | None = None
 
 
-def _day_start(day: date) -> datetime:
+def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, UTC)
 
 
@@ -133,9 +130,9 @@ def lead_list_query(actor: Actor, filters: LeadFilters) -> Select[tuple[Lead]]:
     if filters.created_from and filters.created_to and filters.created_from > filters.created_to:
         raise Invalid("must not be before created_from", field="query.created_to")
     if filters.created_from:
-        statement = statement.where(Lead.created_at >= _day_start(filters.created_from))
+        statement = statement.where(Lead.created_at >= day_start(filters.created_from))
     if filters.created_to:
-        end = _day_start(filters.created_to + timedelta(days=1))
+        end = day_start(filters.created_to + timedelta(days=1))
         statement = statement.where(Lead.created_at < end)
     if filters.q and clean_text(filters.q):
         statement = statement.where(_search(filters.q))
@@ -391,76 +388,3 @@ def set_tags(session: Session, actor: Actor, *, lead_id: int, names: list[str]) 
             after={"tags": after},
         )
     return after
-
-
-# ---- touches ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TouchFilters:
-    lead_id: int | None = None
-    channel_id: int | None = None
-    campaign_id: int | None = None
-    content_id: int | None = None
-    kind: str | None = None
-    occurred_from: date | None = None
-    occurred_to: date | None = None
-
-
-def list_touches(
-    session: Session,
-    actor: Actor,
-    filters: TouchFilters,
-    *,
-    sort: str | None,
-    limit: int,
-    cursor: str | None,
-) -> Page[Touch]:
-    """Touches of the leads the actor may see, filtered; newest first by default."""
-    from closeloop.web.listing import sort_order
-
-    require(actor, Area.LEADS)
-    if filters.lead_id is not None:
-        get_readable(session, actor, Lead, filters.lead_id)
-    column, descending = sort_order(sort, TOUCH_SORTABLE, "-occurred_at")
-    if "\x00" in (filters.kind or ""):
-        raise Invalid("contains a NUL character", field="query.kind")
-    statement = select(Touch)
-    condition = lead_condition(actor)
-    if not _is_true(condition):
-        statement = statement.where(
-            exists().where(Lead.id == Touch.lead_id, condition).correlate(Touch)
-        )
-    for name in ("lead_id", "channel_id", "campaign_id", "content_id", "kind"):
-        value = getattr(filters, name)
-        if value is not None:
-            statement = statement.where(getattr(Touch, name) == value)
-    start, end_day = filters.occurred_from, filters.occurred_to
-    if start and end_day and start > end_day:
-        raise Invalid("must not be before from", field="query.to")
-    if filters.occurred_from:
-        statement = statement.where(Touch.occurred_at >= _day_start(filters.occurred_from))
-    if filters.occurred_to:
-        end = _day_start(filters.occurred_to + timedelta(days=1))
-        statement = statement.where(Touch.occurred_at < end)
-    return paginate(
-        session,
-        statement,
-        sort=column,
-        id_column=Touch.__table__.c.id,
-        descending=descending,
-        limit=limit,
-        cursor=cursor,
-    )
-
-
-def _is_true(condition: ColumnElement[bool]) -> bool:
-    from sqlalchemy.sql.elements import True_
-
-    return isinstance(condition, True_)
-
-
-def history(session: Session, actor: Actor, *, lead_id: int) -> list[HistoryEntry]:
-    """The lead's status changes and decisions, oldest first (404 if not readable)."""
-    get_readable(session, actor, Lead, lead_id)
-    return lead_history(session, lead_id=lead_id)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
-from closeloop.leads import records
+from closeloop.leads import records, records_touches
 from closeloop.leads import records_transitions as transitions
 from closeloop.leads.records_schemas import (
     AssignIn,
@@ -257,7 +257,7 @@ def assign(lead_id: LeadId, payload: AssignIn, request: Request, actor: ApiActor
 def history(lead_id: LeadId, request: Request, actor: ApiActor) -> list[HistoryOut]:
     """Status changes and decisions (with their rule and version), oldest first."""
     with _reading(request) as session:
-        entries = records.history(session, actor, lead_id=lead_id)
+        entries = records_touches.history(session, actor, lead_id=lead_id)
         return [HistoryOut.model_validate(entry) for entry in entries]
 
 
@@ -266,7 +266,7 @@ def lead_touches(
     lead_id: LeadId, request: Request, actor: ApiActor, params: Params
 ) -> PageOut[TouchOut]:
     """The lead's touches, newest first unless `sort` says otherwise (`occurred_at`, `id`)."""
-    return _touches(request, actor, params, records.TouchFilters(lead_id=lead_id))
+    return _touches(request, actor, params, records_touches.TouchFilters(lead_id=lead_id))
 
 
 @router.get("/touches", response_model=PageOut[TouchOut], tags=["touches"], responses=READ_ERRORS)
@@ -286,7 +286,7 @@ def list_touches(
 ) -> PageOut[TouchOut]:
     """Touches of the leads the caller may see; sortable by `occurred_at` (default, newest first)
     and `id`."""
-    filters = records.TouchFilters(
+    filters = records_touches.TouchFilters(
         lead_id=lead_id,
         channel_id=channel_id,
         campaign_id=campaign_id,
@@ -299,10 +299,10 @@ def list_touches(
 
 
 def _touches(
-    request: Request, actor: Any, params: ListParams, filters: records.TouchFilters
+    request: Request, actor: Any, params: ListParams, filters: records_touches.TouchFilters
 ) -> PageOut[TouchOut]:
     with _reading(request) as session:
-        page = records.list_touches(
+        page = records_touches.list_touches(
             session, actor, filters, sort=params.sort, limit=params.limit, cursor=params.cursor
         )
         items = [TouchOut.model_validate(touch) for touch in page.items]

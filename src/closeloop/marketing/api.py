@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from closeloop.accounts.schemas import error_responses
 from closeloop.db.engine import unit_of_work
-from closeloop.marketing import service
+from closeloop.marketing import service, spend
 from closeloop.marketing.schemas import (
     CampaignIn,
     CampaignOut,
@@ -228,10 +228,10 @@ def list_spend(
     spent_to: Annotated[date | None, Query(alias="to", description="On or before")] = None,
 ) -> PageOut[SpendOut]:
     """Spend entries; sortable by id, spent_on, amount (default -spent_on)."""
-    sort, descending = sort_order(params.sort, service.SPEND_SORTS, "-spent_on")
-    filters = service.SpendFilters(channel_id, campaign_id, content_id, spent_from, spent_to)
+    sort, descending = sort_order(params.sort, spend.SPEND_SORTS, "-spent_on")
+    filters = spend.SpendFilters(channel_id, campaign_id, content_id, spent_from, spent_to)
     with unit_of_work(request.app.state.engine) as session:
-        page = service.list_spend(
+        page = spend.list_spend(
             session,
             actor,
             filters=filters,
@@ -248,7 +248,7 @@ def list_spend(
 def create_spend(payload: SpendIn, request: Request, actor: ApiActor) -> SpendOut:
     """Book spend for a day against a channel (and a campaign and a content of it)."""
     with unit_of_work(request.app.state.engine) as session:
-        return spend_out(service.create_spend(session, actor, values=payload.model_dump()))
+        return spend_out(spend.create_spend(session, actor, values=payload.model_dump()))
 
 
 @router.get("/spend/{spend_id}", response_model=SpendOut, responses=GET_ERRORS)
@@ -261,7 +261,7 @@ def get_spend(spend_id: int, request: Request, actor: ApiActor) -> SpendOut:
 def update_spend(spend_id: int, payload: SpendPatch, request: Request, actor: ApiActor) -> SpendOut:
     changes = payload.model_dump(include=payload.model_fields_set)
     with unit_of_work(request.app.state.engine) as session:
-        return spend_out(service.update_spend(session, actor, spend_id=spend_id, changes=changes))
+        return spend_out(spend.update_spend(session, actor, spend_id=spend_id, changes=changes))
 
 
 @router.delete(
@@ -273,5 +273,5 @@ def update_spend(spend_id: int, payload: SpendPatch, request: Request, actor: Ap
 def delete_spend(spend_id: int, request: Request, actor: ApiActor) -> Response:
     """Remove a spend entry; the audit log keeps what it was."""
     with unit_of_work(request.app.state.engine) as session:
-        service.delete_spend(session, actor, spend_id=spend_id)
+        spend.delete_spend(session, actor, spend_id=spend_id)
     return Response(status_code=204)

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Date, func, literal
 from sqlalchemy.orm import Session
 
 from closeloop.access.actor import WRITE, Actor
-from closeloop.access.audit import record_change, snapshot
+from closeloop.access.audit import record_row_change, snapshot
 from closeloop.access.policy import Area, require
 from closeloop.access.visibility import get_readable, readable
 from closeloop.accounts.service import check_owner, default_owner
@@ -158,13 +158,8 @@ def open_opportunity(session: Session, actor: Actor, *, values: Mapping[str, Any
             changed_by_id=actor.user_id,
         )
     )
-    record_change(
-        session,
-        actor,
-        entity="opportunity",
-        entity_id=opportunity.id,
-        action="create",
-        after=snapshot(opportunity, FIELDS),
+    record_row_change(
+        session, actor, opportunity, entity="opportunity", fields=FIELDS, action="create"
     )
     return opportunity
 
@@ -204,15 +199,14 @@ def update_opportunity(
         _move(session, actor, opportunity, _stage(session, changes["stage_id"]))
     elif "stage_id" in changes and changes["stage_id"] is None:
         raise Invalid("an opportunity is always at a stage", field="stage_id")
-    session.flush()
-    record_change(
+    record_row_change(
         session,
         actor,
+        opportunity,
         entity="opportunity",
-        entity_id=opportunity.id,
+        fields=FIELDS,
         action="update",
         before=before,
-        after=snapshot(opportunity, FIELDS),
     )
     return opportunity
 
