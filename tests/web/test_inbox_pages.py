@@ -153,7 +153,7 @@ def test_the_inbox_pages_with_a_next_page_link(
     engine: Engine, db_url: str, monkeypatch: object
 ) -> None:
     build(engine)
-    import closeloop.leads.pages as pages
+    import closeloop.leads.page_parts as pages
 
     monkeypatch.setattr(pages, "PAGE_SIZE", 2)  # type: ignore[attr-defined]
     client = signed_in(db_url, "ana@example.com")

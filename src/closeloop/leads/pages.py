@@ -8,14 +8,11 @@ the field with the typed text kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,191 +20,32 @@ from closeloop.access.actor import WRITE, Actor
 from closeloop.access.pages import safe_next
 from closeloop.access.policy import Area, allowed, require
 from closeloop.access.visibility import OWN_ROWS
-from closeloop.db.cursor import Page
 from closeloop.db.engine import unit_of_work
-from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.errors import ClosedLoopError, Invalid, NotFound
-from closeloop.i18n import N_
 from closeloop.leads import records
 from closeloop.leads import records_transitions as transitions
+from closeloop.leads.page_parts import (
+    INBOX_STATUSES,
+    STATUS_LABELS,
+    CsrfField,
+    LeadId,
+    act,
+    flash,
+    here_url,
+    lead_name,
+    lead_page,
+    lead_rows,
+    pop_flash,
+    writing,
+)
 from closeloop.leads.routing import repository as routing_repo
-from closeloop.models import Lead, LeadStatus, Role, User
-from closeloop.web.auth import CSRF_FIELD, PageActor, check_csrf
+from closeloop.models import LeadStatus, Role, User
+from closeloop.web.auth import PageActor, check_csrf
 from closeloop.web.i18n import Formatter
 from closeloop.web.templating import formatter, render
 
 router = APIRouter(include_in_schema=False)
-
-PAGE_SIZE = 25
-MAX_ID = 2_147_483_647
-DUE_SOON_SECONDS = 2 * 3600  # a clock due within two hours is shown in amber
-LeadId = Annotated[int, Path(ge=1, le=MAX_ID)]
-CsrfField = Annotated[str | None, Form(alias=CSRF_FIELD)]
-# The inbox's statuses: open leads someone works (the pool has its own page; nurture is
-# marketing's again).
-INBOX_STATUSES = routing_repo.ASSIGNABLE
-STATUS_LABELS = {
-    LeadStatus.NEW.value: N_("new"),
-    LeadStatus.WORKING.value: N_("working"),
-    LeadStatus.MQL.value: N_("mql"),
-    LeadStatus.SAL.value: N_("sal"),
-    LeadStatus.SQL.value: N_("sql"),
-    LeadStatus.NURTURE.value: N_("nurture"),
-    LeadStatus.POOL.value: N_("pool"),
-}
-
-
-# ---- what the rows show ------------------------------------------------------------------------
-
-
-def duration_text(fmt: Formatter, seconds: float) -> str:
-    """A span in words: "2 d 4 h", "1 h 20 min", "3 h", "15 min" (at least a minute)."""
-    minutes = max(int(seconds // 60), 1)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    _ = fmt.gettext
-    if days:
-        if hours:
-            return _("%(days)s d %(hours)s h", days=days, hours=hours)
-        return _("%(days)s d", days=days)
-    if hours:
-        if minutes:
-            return _("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
-        return _("%(hours)s h", hours=hours)
-    return _("%(minutes)s min", minutes=minutes)
-
-
-@dataclass(frozen=True)
-class Clock:
-    text: str
-    tone: str  # ok, warn, bad
-    kind: str
-
-
-def sla_clock(fmt: Formatter, lead: Lead, now: datetime) -> Clock | None:
-    """The lead's running SLA clock as "due in 1 h 20 min" or "overdue by 3 h", with a colour."""
-    if lead.sla_due_at is None:
-        return None
-    left = (lead.sla_due_at - now).total_seconds()
-    kind = fmt.gettext(lead.sla_kind) if lead.sla_kind else ""
-    if left < 0:
-        return Clock(
-            fmt.gettext("overdue by %(time)s", time=duration_text(fmt, -left)), "bad", kind
-        )
-    tone = "warn" if left <= DUE_SOON_SECONDS else "ok"
-    return Clock(fmt.gettext("due in %(time)s", time=duration_text(fmt, left)), tone, kind)
-
-
-@dataclass(frozen=True)
-class Row:
-    lead: Lead
-    factors: list[tuple[str, Any]]
-    clock: Clock | None
-    status: str
-    mine: bool
-
-
-def _rows(fmt: Formatter, actor: Actor, leads: list[Lead], now: datetime) -> list[Row]:
-    rows = []
-    for lead in leads:
-        factors = [(str(f[0]), f[1]) for f in (lead.score_factors or [])[:3] if len(f) >= 2]
-        rows.append(
-            Row(
-                lead=lead,
-                factors=factors,
-                clock=sla_clock(fmt, lead, now),
-                status=fmt.gettext(STATUS_LABELS.get(lead.status, lead.status)),
-                mine=lead.owner_id is not None and lead.owner_id == actor.user_id,
-            )
-        )
-    return rows
-
-
-# ---- flash messages and forms ------------------------------------------------------------------
-
-
-def _flash(request: Request, kind: str, text: str) -> None:
-    request.session["flash"] = [kind, text]
-
-
-def _pop_flash(request: Request) -> tuple[str | None, str | None]:
-    kept = request.session.pop("flash", None)
-    if not kept:
-        return None, None
-    return str(kept[1]), str(kept[0])
-
-
-@contextmanager
-def _writing(request: Request) -> Iterator[Session]:
-    with unit_of_work(request.app.state.engine) as session:
-        begin_writing(session)
-        yield session
-
-
-def _here(path: str, kept: dict[str, str], cursor: str | None) -> str:
-    """This page's address, for the forms' way back."""
-    params = {**kept, "cursor": cursor} if cursor else kept
-    return path + ("?" + urlencode(params) if params else "")
-
-
-def _name(lead_id: int, name: str | None) -> str:
-    return name or f"#{lead_id}"
-
-
-def _act(
-    request: Request,
-    actor: Actor,
-    csrf: str | None,
-    next_url: str,
-    default: str,
-    work: Callable[[Session], str],
-) -> Response:
-    """Check the form, run ``work`` in a writing transaction, then go back with a flash message.
-
-    ``work`` returns the success message; a domain error becomes an error flash (a lead the
-    actor may not see stays a 404 page, a role without leads a 403 page)."""
-    check_csrf(request, csrf)
-    require(actor, Area.LEADS, WRITE)
-    fmt = formatter(request, actor)
-    try:
-        with _writing(request) as session:
-            message = work(session)
-        _flash(request, "ok", message)
-    except NotFound:
-        raise
-    except ClosedLoopError as error:
-        _flash(request, "error", error.translated(fmt.gettext))
-    return RedirectResponse(safe_next(next_url, default), status_code=303)
-
-
-def _page(
-    session: Session,
-    actor: Actor,
-    filters: records.LeadFilters,
-    cursor: str | None,
-    errors: dict[str, str],
-    fmt: Formatter,
-) -> Page[Lead]:
-    """One page by score; a bad search or page link is an error next to it, not an error page."""
-    try:
-        return records.list_leads(
-            session, actor, filters, sort="-score", limit=PAGE_SIZE, cursor=cursor
-        )
-    except Invalid as error:
-        name = (error.field or "").rsplit(".", 1)[-1]
-        if name not in ("cursor", "q"):
-            raise
-        errors[name] = error.translated(fmt.gettext)
-    retry = replace(filters, q=None) if name == "q" else filters
-    return records.list_leads(
-        session,
-        actor,
-        retry,
-        sort="-score",
-        limit=PAGE_SIZE,
-        cursor=None if name == "cursor" else cursor,
-    )
 
 
 # ---- the inbox ---------------------------------------------------------------------------------
@@ -258,15 +96,15 @@ def _inbox(
     filters = _inbox_filters(actor, status, q, score)
     now = utcnow()
     with unit_of_work(request.app.state.engine) as session:
-        page = _page(session, actor, filters, cursor, errors, fmt)
-        rows = _rows(fmt, actor, list(page.items), now)
+        page = lead_page(session, actor, filters, cursor, errors, fmt)
+        rows = lead_rows(fmt, actor, list(page.items), now)
     query = {"status": status or "", "q": q or "", "min_score": min_score or ""}
     kept = {k: v for k, v in query.items() if v}
     next_link = (
         "/leads?" + urlencode({**kept, "cursor": page.next_cursor}) if page.next_cursor else None
     )
-    here = _here("/leads", kept, cursor)
-    flash, flash_kind = _pop_flash(request)
+    here = here_url("/leads", kept, cursor)
+    flash, flash_kind = pop_flash(request)
     if form_error and form_error.get("flash"):
         flash, flash_kind = form_error["flash"], "error"
     _ = fmt.gettext
@@ -320,9 +158,9 @@ def accept_lead(
     def work(session: Session) -> str:
         transitions.accept(session, actor, lead_id=lead_id, at=utcnow())
         lead = records.get_lead(session, actor, lead_id)
-        return fmt.gettext("%(name)s accepted.", name=_name(lead.id, lead.full_name))
+        return fmt.gettext("%(name)s accepted.", name=lead_name(lead.id, lead.full_name))
 
-    return _act(request, actor, csrf_token, next, "/leads", work)
+    return act(request, actor, csrf_token, next, "/leads", work)
 
 
 @router.post("/leads/{lead_id}/contact")
@@ -341,9 +179,9 @@ def log_contact(
             session, actor, lead_id=lead_id, note=note or None, channel=None, at=utcnow()
         )
         lead = records.get_lead(session, actor, lead_id)
-        return fmt.gettext("Contact with %(name)s logged.", name=_name(lead.id, lead.full_name))
+        return fmt.gettext("Contact with %(name)s logged.", name=lead_name(lead.id, lead.full_name))
 
-    return _act(request, actor, csrf_token, next, "/leads", work)
+    return act(request, actor, csrf_token, next, "/leads", work)
 
 
 @router.post("/leads/{lead_id}/return")
@@ -360,7 +198,7 @@ def return_lead(
     require(actor, Area.LEADS, WRITE)
     fmt = formatter(request, actor)
     try:
-        with _writing(request) as session:
+        with writing(request) as session:
             transitions.return_to_marketing(
                 session, actor, lead_id=lead_id, reason=reason, at=utcnow()
             )
@@ -387,9 +225,9 @@ def return_lead(
     except NotFound:
         raise
     except ClosedLoopError as error:
-        _flash(request, "error", error.translated(fmt.gettext))
+        flash(request, "error", error.translated(fmt.gettext))
         return RedirectResponse(safe_next(next, "/leads"), status_code=303)
-    _flash(request, "ok", fmt.gettext("Lead #%(id)s returned to marketing.", id=lead_id))
+    flash(request, "ok", fmt.gettext("Lead #%(id)s returned to marketing.", id=lead_id))
     return RedirectResponse(safe_next(next, "/leads"), status_code=303)
 
 
@@ -433,16 +271,16 @@ def pool_page(
     filters = records.LeadFilters(statuses=(LeadStatus.POOL.value,), min_score=score, q=q)
     now = utcnow()
     with unit_of_work(request.app.state.engine) as session:
-        page = _page(session, actor, filters, cursor, errors, fmt)
-        rows = _rows(fmt, actor, list(page.items), now)
+        page = lead_page(session, actor, filters, cursor, errors, fmt)
+        rows = lead_rows(fmt, actor, list(page.items), now)
         load = _load(session, actor)
     query = {"q": q or "", "min_score": min_score or ""}
     kept = {k: v for k, v in query.items() if v}
     next_link = (
         "/pool?" + urlencode({**kept, "cursor": page.next_cursor}) if page.next_cursor else None
     )
-    here = _here("/pool", kept, cursor)
-    flash, flash_kind = _pop_flash(request)
+    here = here_url("/pool", kept, cursor)
+    flash, flash_kind = pop_flash(request)
     return render(
         request,
         actor,
@@ -474,7 +312,7 @@ def claim_lead(
         transitions.claim(session, actor, lead_id=lead_id, at=utcnow())
         lead = records.get_lead(session, actor, lead_id)
         return fmt.gettext(
-            "%(name)s is yours now: it is in your inbox.", name=_name(lead.id, lead.full_name)
+            "%(name)s is yours now: it is in your inbox.", name=lead_name(lead.id, lead.full_name)
         )
 
-    return _act(request, actor, csrf_token, next, "/pool", work)
+    return act(request, actor, csrf_token, next, "/pool", work)
