@@ -24,8 +24,8 @@ from closeloop.leads.capture.normalize import clean_text
 from closeloop.leads.decisions import DecisionKind, record_decision
 from closeloop.leads.routing import actions
 from closeloop.leads.routing import repository as routing_repo
+from closeloop.leads.routing.plans import assigned_email
 from closeloop.leads.routing.rules import current_rules
-from closeloop.leads.routing.service import _assigned_email
 from closeloop.leads.sla import clock as sla_clock
 from closeloop.leads.states import is_open, transition
 from closeloop.models import Lead, LeadStatus, Role, Team
@@ -198,7 +198,7 @@ def assign(
             "team": team,
             "rule": rule,
             "rule_version": version,
-            "email": _assigned_email(lead.id, team, rep.email),
+            "email": assigned_email(lead.id, team, rep.email),
         },
         lead_id=lead.id,
         at=at,

@@ -22,7 +22,7 @@ from closeloop.leads.decisions import DecisionKind
 from closeloop.models import LeadDecision, LeadStatusChange, OutboxEvent
 
 if TYPE_CHECKING:
-    from closeloop.leads.routing.service import TeamPlan
+    from closeloop.leads.routing.plans import TeamPlan
 
 # (lead id, rule name, the team's plan, rep id or None for the pool)
 Written = tuple[int, str, "TeamPlan", int | None]
@@ -42,7 +42,7 @@ def write_history(
     actor_id: int | None,
 ) -> None:
     """Decisions and outbox events for the leads written; status history for pooled ones."""
-    from closeloop.leads.routing.service import rule_text
+    from closeloop.leads.routing.plans import rule_text
 
     connection = session.connection()
     postgresql = connection.dialect.name == "postgresql"

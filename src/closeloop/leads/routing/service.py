@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -30,14 +30,19 @@ from closeloop.leads.routing.actions import (
     return_lead,
 )
 from closeloop.leads.routing.history import write_history
+from closeloop.leads.routing.plans import (
+    TeamPlan,
+    assigned_email,
+    compiled_rules,
+    rule_text,
+    save_cursors,
+    team_plans,
+)
 from closeloop.leads.routing.rules import (
     CompiledRules,
     LeadFacts,
-    RoutingRules,
-    TeamSettings,
     current_rules,
 )
-from closeloop.leads.routing.strategies import Chooser, LoadBalanced, RoundRobin, make_chooser
 from closeloop.leads.sla import clock as sla_clock
 from closeloop.leads.states import check_transition
 from closeloop.models import (
@@ -88,102 +93,6 @@ class AssignSummary:
     seconds: float = 0.0
 
 
-@dataclass
-class TeamPlan:
-    """One team during an assignment run: its reps (rows locked) and its chooser."""
-
-    name: str
-    team_id: int | None
-    settings: TeamSettings
-    chooser: Chooser | None  # None: the team does not exist or has no eligible rep
-    emails: dict[int, str]
-    cursor: int | None = None  # round-robin position read (None: no cursor row yet)
-    has_room: bool = False  # some eligible rep is under their cap
-
-    def why_pool(self) -> str:
-        if self.chooser is None:
-            return f"team {self.name!r} has no active {' or '.join(self.settings.roles)}"
-        return f"every rep of {self.name} is at their cap"
-
-
-def _plans(
-    session: Session,
-    rules: RoutingRules,
-    names: set[str],
-    at: datetime,
-    *,
-    ids: dict[str, int] | None = None,
-    lock: bool = True,
-    looked: list[repo.Rep] | None = None,
-) -> dict[str, TeamPlan]:
-    """Lock the teams' reps (id order), read their loads and cursors, build the choosers.
-
-    ``lock=False``: only a look (no rows locked, no cursors read), to learn whether any rep has
-    room at all, with the reps already read (``looked``); a plan built so must not give anyone
-    a lead."""
-    if ids is None:
-        ids = repo.team_ids(session, names)
-    if lock or looked is None:
-        reps = repo.lock_team_reps(session, ids.values(), lock=lock)
-    else:
-        reps = looked
-    round_robin = [
-        ids[n] for n in names if n in ids and rules.settings_for(n).strategy != "performance"
-    ]
-    cursors = repo.read_cursors(session, round_robin) if lock else {}
-    plans: dict[str, TeamPlan] = {}
-    for name in sorted(names):
-        settings = rules.settings_for(name)
-        team_id = ids.get(name)
-        eligible = [r for r in reps if r.team_id == team_id and r.role in settings.roles]
-        chooser = None
-        if eligible:
-            window = None
-            if settings.strategy == "performance":
-                window = (at - timedelta(days=settings.window_days), at)
-            loads = repo.rep_loads(session, eligible, window=window)
-            position = cursors.get(team_id, 0) if team_id is not None else 0
-            chooser = make_chooser(settings.strategy, loads, floor=settings.floor, cursor=position)
-            room = any(load.has_room() for load in loads)
-        plans[name] = TeamPlan(
-            name,
-            team_id,
-            settings,
-            chooser,
-            {r.id: r.email for r in eligible},
-            cursors.get(team_id) if team_id is not None else None,
-            has_room=bool(eligible) and room,
-        )
-    return plans
-
-
-def _save_cursors(session: Session, plans: dict[str, TeamPlan]) -> None:
-    moved = {
-        plan.team_id: plan.chooser.last_id
-        for plan in plans.values()
-        if isinstance(plan.chooser, RoundRobin | LoadBalanced) and plan.team_id is not None
-    }
-    existing = {
-        p.team_id: p.cursor
-        for p in plans.values()
-        if p.team_id is not None and p.cursor is not None
-    }
-    repo.write_cursors(session, {t: c for t, c in moved.items() if c}, existing)
-
-
-def rule_text(version: int, rule: str, plan: TeamPlan) -> str:
-    return f"routing v{version}: {rule} → {plan.name} ({plan.settings.strategy})"[:200]
-
-
-def _assigned_email(lead_id: int, team: str, to: str) -> dict[str, Any]:
-    return {
-        "to": [to],
-        "subject": f"Lead {lead_id} is yours",
-        "body": f"Lead {lead_id} was routed to you ({team}). Make the first contact soon: "
-        f"`closeloop leads contact {lead_id} --rep {to}`.",
-    }
-
-
 def assign_lead(
     session: Session,
     *,
@@ -211,7 +120,7 @@ def assign_lead(
     # which takes nothing from any rep's cap, so no rep row needs to be held until commit (and
     # captures into a team at cap do not queue behind each other). Only a lead that may go to
     # a rep takes the locks; the loads are then read again under them.
-    plan = _plans(session, active.rules, {choice.team}, at, ids=ids, lock=False, looked=looked)
+    plan = team_plans(session, active.rules, {choice.team}, at, ids=ids, lock=False, looked=looked)
     plan = plan[choice.team]
     rule = rule_text(active.version, choice.rule, plan)
     if plan.team_id is None:
@@ -223,7 +132,7 @@ def assign_lead(
         # Everything that needs no lock is done before taking them: the locks are held until
         # commit, and every capture into the team waits for them.
         due = sla_clock.first_contact_due_for(session, at=at, team=plan.name)
-        plan = _plans(session, active.rules, {choice.team}, at, ids=ids)[choice.team]
+        plan = team_plans(session, active.rules, {choice.team}, at, ids=ids)[choice.team]
     # Re-read under a row lock, after the reps' rows (the lock order): still unowned?
     state = repo.lock_lead_state(session, lead.id)
     if state is None:
@@ -278,7 +187,7 @@ def assign_lead(
             sla_due_at=due,
             sla_level=0,
         )
-        _save_cursors(session, {plan.name: plan})
+        save_cursors(session, {plan.name: plan})
         detail = {"team": plan.name, "owner_id": rep.id, "strategy": plan.settings.strategy}
         email = plan.emails[rep.id]
         events.append(
@@ -292,7 +201,7 @@ def assign_lead(
                     "team": plan.name,
                     "rule": rule,
                     "rule_version": active.version,
-                    "email": _assigned_email(lead.id, plan.name, email),
+                    "email": assigned_email(lead.id, plan.name, email),
                 },
                 "created_at": at,
                 "dispatched_at": None,
@@ -321,18 +230,6 @@ def assign_lead(
     if rep is None:
         return Assignment(lead.id, plan.name, None, None, rule, active.version)
     return Assignment(lead.id, plan.name, rep.id, plan.emails[rep.id], rule, active.version)
-
-
-_compiled: dict[int, tuple[RoutingRules, CompiledRules]] = {}
-
-
-def compiled_rules(rules: RoutingRules) -> CompiledRules:
-    """The compiled form of ``rules`` (one shared object per saved version: compiled once)."""
-    found = _compiled.get(id(rules))
-    if found is None or found[0] is not rules:
-        _compiled.clear()
-        found = _compiled[id(rules)] = (rules, CompiledRules(rules))
-    return found[1]
 
 
 def _check_assignable(lead: Lead) -> None:
@@ -369,7 +266,7 @@ def assign_leads(
     active = current_rules(session)
     compiled = CompiledRules(active.rules)
     names = {rule.team for rule in active.rules.rules} | {active.rules.fallback_team}
-    plans = _plans(session, active.rules, names, at)  # locks every routing team's reps first
+    plans = team_plans(session, active.rules, names, at)  # locks every routing team's reps first
     leads = repo.candidates(session, lead_ids=lead_ids, limit=limit)
     due = sla_clock.first_contact_due(session, at=at)
     owners: list[tuple[int, int, int, datetime]] = []
@@ -391,7 +288,7 @@ def assign_leads(
             picked[lead.id] = (choice.rule, plan, rep.id)
     done_owned = repo.set_owners(session, owners, at=at)  # their first-contact clocks too
     done_pooled = repo.send_to_pool(session, pooled, at=at)
-    _save_cursors(session, plans)
+    save_cursors(session, plans)
     status_of = {lead.id: lead.status for lead in leads}
     written = [(lead_id, *picked[lead_id]) for lead_id in done_owned]
     written_pool = [(lead_id, *picked[lead_id]) for lead_id in done_pooled]
