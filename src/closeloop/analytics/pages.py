@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from closeloop.access.policy import Area, require
 from closeloop.analytics import dashboard as figures
 from closeloop.analytics.dashboard import (
     CompanyFigures,
@@ -23,22 +20,12 @@ from closeloop.analytics.dashboard import (
     point_change,
 )
 from closeloop.analytics.export import (
-    CSV_MEDIA_TYPE,
     STAGE_LABELS,
-    XLSX_MEDIA_TYPE,
-    Sheet,
-    funnel_sheet,
-    roi_sheet,
-    to_csv,
-    to_xlsx,
 )
-from closeloop.analytics.funnel import FunnelReport, funnel_report
-from closeloop.analytics.period import Grouping, Period, parse_grouping, parse_period
-from closeloop.analytics.roi import RoiReport, roi_report
+from closeloop.analytics.period import Period
 from closeloop.config import get_settings
 from closeloop.db.engine import unit_of_work
 from closeloop.db.types import utcnow
-from closeloop.errors import Invalid
 from closeloop.models import Role
 from closeloop.web import charts
 from closeloop.web.auth import PageActor
@@ -63,7 +50,7 @@ def figure_cache(request: Request, name: str = "figure_cache") -> FigureCache:
     return cache
 
 
-def _cache_key(request: Request, *parts: Any) -> tuple[Any, ...]:
+def cache_key(request: Request, *parts: Any) -> tuple[Any, ...]:
     return (str(request.app.state.engine.url), *parts)
 
 
@@ -317,14 +304,14 @@ def dashboard_page(
     cache = figure_cache(request)
     if figures.sees_company(actor):
         company = cache.get(
-            _cache_key(request, "company", chosen.key),
+            cache_key(request, "company", chosen.key),
             lambda: _company_figures(engine, chosen),
         )
     currency = company.currency if company else get_settings().currency
     if actor.role in (Role.FINANCE, Role.ADMIN, Role.EXECUTIVE):
         receivables = cache.get(
-            _cache_key(request, "receivables", chosen.key, currency, today),
-            lambda: _in_session(
+            cache_key(request, "receivables", chosen.key, currency, today),
+            lambda: in_session(
                 engine,
                 lambda s: figures.receivables(s, chosen, currency=currency, today=today),
             ),
@@ -336,8 +323,8 @@ def dashboard_page(
             ("team", actor.team_id) if actor.role == Role.SALES_MANAGER else ("own", actor.user_id)
         )
         own = figure_cache(request, "own_cache").get(
-            _cache_key(request, *scope, currency, chosen.key),
-            lambda: _in_session(
+            cache_key(request, *scope, currency, chosen.key),
+            lambda: in_session(
                 engine,
                 lambda s: figures.own_figures(s, actor, chosen, currency=currency, now=utcnow()),
             ),
@@ -381,154 +368,6 @@ def _company_figures(engine: Any, chosen: figures.DashboardPeriod) -> CompanyFig
             return figures.company_figures(session, chosen, run=run)
 
 
-def _in_session(engine: Any, work: Any) -> Any:
+def in_session(engine: Any, work: Any) -> Any:
     with unit_of_work(engine) as session:
         return work(session)
-
-
-# ---- the reports -------------------------------------------------------------------------------
-
-TABS = ("roi", "funnel", "leaderboard")
-
-
-@dataclass(frozen=True)
-class ReportQuery:
-    grouping: Grouping
-    period: Period
-    start: str
-    end: str
-
-    def query(self, **extra: str) -> str:
-        return urlencode({"by": self.grouping.value, "from": self.start, "to": self.end, **extra})
-
-
-def _report_query(by: str | None, start: str | None, end: str | None) -> ReportQuery:
-    return ReportQuery(
-        parse_grouping(by or "channel"), parse_period(start, end), start or "", end or ""
-    )
-
-
-def _roi(request: Request, q: ReportQuery) -> RoiReport:
-    engine = request.app.state.engine
-    return figure_cache(request).get(  # type: ignore[no-any-return]
-        _cache_key(request, "roi", q.grouping, q.period),
-        lambda: _in_session(engine, lambda s: roi_report(s, grouping=q.grouping, period=q.period)),
-    )
-
-
-def _funnel(request: Request, q: ReportQuery, grouped: bool) -> FunnelReport:
-    engine = request.app.state.engine
-    grouping = q.grouping if grouped else None
-    return figure_cache(request).get(  # type: ignore[no-any-return]
-        _cache_key(request, "funnel", grouping, q.period),
-        lambda: _in_session(engine, lambda s: funnel_report(s, grouping=grouping, period=q.period)),
-    )
-
-
-@router.get("/reports", response_class=HTMLResponse)
-def reports_page(
-    request: Request,
-    actor: PageActor,
-    tab: str = "roi",
-    by: str | None = None,
-    start: Annotated[str | None, Query(alias="from")] = None,
-    end: Annotated[str | None, Query(alias="to")] = None,
-    split: bool = False,
-) -> Response:
-    """ROI by channel, campaign or content; the funnel; (the leaderboard: another part)."""
-    require(actor, Area.REPORTS)
-    if tab not in TABS:
-        raise Invalid(f"unknown report {tab!r}: choose one of {', '.join(TABS)}", field="tab")
-    fmt = formatter(request, actor)
-    q = _report_query(by, start, end)
-    sheet: Sheet | None = None
-    currency = get_settings().currency
-    funnel_chart = None
-    if tab == "roi":
-        report = _roi(request, q)
-        currency = report.currency
-        sheet = roi_sheet(report, fmt.gettext)
-    elif tab == "funnel":
-        funnel = _funnel(request, q, split)
-        sheet = funnel_sheet(funnel, fmt.gettext)
-        totals = [r for r in funnel.rows if r.key in (None, "total")]
-        funnel_chart = charts.as_json(
-            charts.funnel_chart(
-                [(fmt.gettext(STAGE_LABELS[r.stage]), r.count) for r in totals], fmt.gettext
-            )
-        )
-    _ = fmt.gettext
-    everything = list(range(len(sheet.columns))) if sheet else []
-    # The ROI table has 18 columns: volume (spend to won), then value (revenue to cash ROI).
-    parts = [everything[:9], [0, *everything[9:]]] if tab == "roi" else [everything]
-    return render(
-        request,
-        actor,
-        "reports.html",
-        tab=tab,
-        q=q,
-        split=split,
-        sheet=sheet,
-        parts=parts,
-        currency=currency,
-        funnel_chart=funnel_chart,
-        groupings=[
-            ("channel", _("Channel")),
-            ("campaign", _("Campaign")),
-            ("content", _("Content")),
-        ],
-        as_of=utcnow(),
-    )
-
-
-def _download(sheet: Sheet, kind: str, stem: str) -> Response:
-    today = date.today().isoformat()
-    name = f"{stem}-{today}.{kind}"
-    body, media_type = (
-        (to_csv(sheet), CSV_MEDIA_TYPE) if kind == "csv" else (to_xlsx(sheet), XLSX_MEDIA_TYPE)
-    )
-    return Response(
-        body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-@router.get("/reports/roi.{kind}")
-def roi_export(
-    request: Request,
-    actor: PageActor,
-    kind: str,
-    by: str | None = None,
-    start: Annotated[str | None, Query(alias="from")] = None,
-    end: Annotated[str | None, Query(alias="to")] = None,
-) -> Response:
-    """The ROI table as CSV or XLSX, in the user's language."""
-    require(actor, Area.REPORTS)
-    _check_kind(kind)
-    q = _report_query(by, start, end)
-    sheet = roi_sheet(_roi(request, q), formatter(request, actor).gettext)
-    return _download(sheet, kind, f"roi-by-{q.grouping.value}")
-
-
-@router.get("/reports/funnel.{kind}")
-def funnel_export(
-    request: Request,
-    actor: PageActor,
-    kind: str,
-    by: str | None = None,
-    start: Annotated[str | None, Query(alias="from")] = None,
-    end: Annotated[str | None, Query(alias="to")] = None,
-    split: bool = False,
-) -> Response:
-    """The funnel as CSV or XLSX (split by a grouping when ``split`` is set)."""
-    require(actor, Area.REPORTS)
-    _check_kind(kind)
-    q = _report_query(by, start, end)
-    sheet = funnel_sheet(_funnel(request, q, split), formatter(request, actor).gettext)
-    return _download(sheet, kind, f"funnel-by-{q.grouping.value}" if split else "funnel")
-
-
-def _check_kind(kind: str) -> None:
-    if kind not in ("csv", "xlsx"):
-        raise Invalid(f"unknown file type {kind!r}: choose csv or xlsx", field="kind")

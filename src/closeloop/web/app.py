@@ -18,6 +18,7 @@ from closeloop.access.secrets import instance_secret
 from closeloop.accounts.api import router as accounts_router
 from closeloop.analytics.api import router as reports_router
 from closeloop.analytics.pages import router as analytics_pages
+from closeloop.analytics.report_pages import router as report_pages
 from closeloop.cash.api import router as cash_router
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(reports_router, dependencies=[area_guard(Area.REPORTS)])
     app.include_router(access_pages)
     app.include_router(analytics_pages)
+    app.include_router(report_pages)
     app.include_router(lead_pages)
     # Last: routes above (e.g. the vendored chart library) win over plain static files.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
