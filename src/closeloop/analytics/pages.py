@@ -308,7 +308,7 @@ def dashboard_page(
             lambda: _company_figures(engine, chosen),
         )
     currency = company.currency if company else get_settings().currency
-    if actor.role in (Role.FINANCE, Role.ADMIN, Role.EXECUTIVE):
+    if figures.sees_receivables(actor):
         receivables = cache.get(
             cache_key(request, "receivables", chosen.key, currency, today),
             lambda: in_session(
@@ -316,12 +316,10 @@ def dashboard_page(
                 lambda s: figures.receivables(s, chosen, currency=currency, today=today),
             ),
         )
-    if actor.role in (Role.SALES_REP, Role.SDR, Role.SALES_MANAGER) and actor.user_id:
+    scope = figures.own_scope(actor)
+    if scope is not None:
         # Per owner (or team) and period, for a minute: a rep's figures stay almost live, and
         # twenty reloads of a manager's page do not scan the team's leads twenty times.
-        scope = (
-            ("team", actor.team_id) if actor.role == Role.SALES_MANAGER else ("own", actor.user_id)
-        )
         own = figure_cache(request, "own_cache").get(
             cache_key(request, *scope, currency, chosen.key),
             lambda: in_session(
@@ -355,7 +353,7 @@ def dashboard_page(
         own_kpis=_own_kpis(fmt, own, actor.role) if own else None,
         stage_labels=STAGE_LABELS,
         finance_first=actor.role == Role.FINANCE,
-        own_first=actor.role in (Role.SALES_REP, Role.SDR, Role.SALES_MANAGER),
+        own_first=scope is not None,
         now=utcnow(),
     )
 

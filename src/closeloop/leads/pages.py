@@ -51,20 +51,6 @@ router = APIRouter(include_in_schema=False)
 # ---- the inbox ---------------------------------------------------------------------------------
 
 
-def _inbox_filters(
-    actor: Actor, status: str | None, q: str | None, min_score: int | None
-) -> records.LeadFilters:
-    owner_id = team_id = None
-    if actor.role in OWN_ROWS:
-        owner_id = actor.user_id if actor.user_id is not None else -1
-    elif actor.role == Role.SALES_MANAGER:
-        team_id = actor.team_id if actor.team_id is not None else -1
-    statuses = (status,) if status else INBOX_STATUSES
-    return records.LeadFilters(
-        statuses=tuple(statuses), owner_id=owner_id, team_id=team_id, min_score=min_score, q=q
-    )
-
-
 def _int_or_error(value: str | None, errors: dict[str, str], fmt: Formatter) -> int | None:
     text = (value or "").strip()
     if not text:
@@ -93,7 +79,7 @@ def _inbox(
     if status and status not in STATUS_LABELS:
         errors["status"] = fmt.gettext("Choose a status from the list.")
         status = None
-    filters = _inbox_filters(actor, status, q, score)
+    filters = records.inbox_filters(actor, status, q, score)
     now = utcnow()
     with unit_of_work(request.app.state.engine) as session:
         page = lead_page(session, actor, filters, cursor, errors, fmt)

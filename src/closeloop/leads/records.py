@@ -33,6 +33,7 @@ from closeloop.leads.capture.normalize import (
     parse_phone,
 )
 from closeloop.leads.qualify import qualify_lead
+from closeloop.leads.routing import repository as routing_repo
 from closeloop.leads.sla import clock as sla_clock
 from closeloop.models import (
     Campaign,
@@ -41,6 +42,7 @@ from closeloop.models import (
     Lead,
     LeadStatus,
     LeadStatusChange,
+    Role,
     Tag,
     lead_tags,
 )
@@ -85,6 +87,22 @@ class LeadFilters:
     created_to: date | None = None
     q: str | None = None
     tag: str | None = None
+
+
+def inbox_filters(
+    actor: Actor, status: str | None, q: str | None, min_score: int | None
+) -> LeadFilters:
+    """An inbox: a rep's or SDR's own open leads, a manager's team's, everyone's for the rest."""
+    owner_id = team_id = None
+    if actor.role in OWN_ROWS:
+        owner_id = actor.user_id if actor.user_id is not None else -1
+    elif actor.role == Role.SALES_MANAGER:
+        team_id = actor.team_id if actor.team_id is not None else -1
+    # Open leads someone works: the pool has its own page, nurture is marketing's again.
+    statuses = (status,) if status else routing_repo.ASSIGNABLE
+    return LeadFilters(
+        statuses=tuple(statuses), owner_id=owner_id, team_id=team_id, min_score=min_score, q=q
+    )
 
 
 def day_start(day: date) -> datetime:

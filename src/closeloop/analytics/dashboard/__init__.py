@@ -34,7 +34,9 @@ from closeloop.analytics.dashboard.own import (
     OwnPeriod,
     SlaClocks,
     own_figures,
+    own_scope,
     sees_company,
+    sees_receivables,
 )
 from closeloop.analytics.dashboard.periods import (
     DashboardPeriod,
@@ -65,11 +67,13 @@ __all__ = [
     "company_figures",
     "concurrent_runner",
     "own_figures",
+    "own_scope",
     "period_bounds",
     "point_change",
     "receivables",
     "resolve_period",
     "sees_company",
+    "sees_receivables",
     "targets",
     "weekly_trend",
 ]

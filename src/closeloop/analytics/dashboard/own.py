@@ -194,3 +194,22 @@ def _own_period(session: Session, actor: Actor, period: Period, currency: str) -
 def sees_company(actor: Actor) -> bool:
     """Company figures for the roles that read reports; a rep and an SDR see their own."""
     return actor.role in COMPANY_ROLES or actor.role == Role.SALES_MANAGER
+
+
+RECEIVABLES_ROLES = {Role.FINANCE, Role.ADMIN, Role.EXECUTIVE}
+SALES_ROLES = {Role.SALES_REP, Role.SDR, Role.SALES_MANAGER}
+
+
+def sees_receivables(actor: Actor) -> bool:
+    """Receivables and aging: finance's, and the admin's and the executive's."""
+    return actor.role in RECEIVABLES_ROLES
+
+
+def own_scope(actor: Actor) -> tuple[str, int] | None:
+    """Whose own figures the actor's dashboard shows: the team's for a manager, a rep's own,
+    none for the other roles."""
+    if actor.role not in SALES_ROLES or not actor.user_id:
+        return None
+    if actor.role == Role.SALES_MANAGER:
+        return ("team", actor.team_id or -1)
+    return ("own", actor.user_id)
