@@ -12,10 +12,10 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from closeloop.db.engine import unit_of_work
-from closeloop.models import LeadStatus
+from closeloop.models import Lead, LeadStatus, Team, User
 from tests import factories as f
 from tests.web.test_dashboard import add_user, build_month_pair, signed_in
 
@@ -136,7 +136,13 @@ def test_the_funnel_exports_its_stages(reports: TestClient) -> None:
 
 def test_a_rep_may_not_see_reports_nor_export_them(reports: TestClient, db_url: str) -> None:
     rep = signed_in(db_url, "ana@example.com")
-    for path in ("/reports", "/reports/roi.csv", "/reports/roi.xlsx", "/reports/funnel.csv"):
+    for path in (
+        "/reports",
+        "/reports/roi.csv",
+        "/reports/roi.xlsx",
+        "/reports/funnel.csv",
+        "/reports/leaderboard.csv",
+    ):
         answer = rep.get(path)
         assert answer.status_code == 403, path
     assert "Not allowed" in rep.get("/reports").text
@@ -157,3 +163,58 @@ def test_a_bad_grouping_is_named(reports: TestClient) -> None:
     answer = reports.get("/reports?by=region")
     assert answer.status_code == 422 and "region" in answer.text
     assert reports.get("/reports/roi.pdf").status_code == 422
+
+
+@pytest.fixture
+def leaders(reports: TestClient, engine: Engine) -> TestClient:
+    """build_month_pair's October, assigned: Ana has L1 (contacted, reached SQL, won 3,000 on
+    10-20) and L3; Bo, of team East, has L2 (contacted, reached SQL, lost on 10-25)."""
+    with unit_of_work(engine) as session:
+        east = Team(name="East")
+        session.add(east)
+        session.flush()
+        for user in session.scalars(select(User).where(User.email.like("%@example.com"))):
+            if user.email == "bo@example.com":
+                user.team_id = east.id
+            for lead in session.scalars(select(Lead).where(Lead.owner_id == user.id)):
+                lead.assigned_at = lead.created_at
+                if lead.sql_at is not None:
+                    lead.first_contact_at = lead.created_at
+    return reports
+
+
+def test_the_leaderboard_ranks_reps_by_revenue_and_adds_up(leaders: TestClient) -> None:
+    page = leaders.get(f"/reports?tab=leaderboard&{OCTOBER}")
+
+    assert page.status_code == 200, page.text
+    rows, total = table_rows(page.text)
+    # Rep, team, assigned, contacted, converted, conversion, won, lost, win rate, revenue.
+    assert rows == [
+        ["Ana", "—", "2", "1", "1", "50.0%", "1", "0", "100.0%", "$3,000"],
+        ["Bo", "East", "1", "1", "1", "100.0%", "0", "1", "0.0%", "$0"],
+    ]
+    assert total == ["Total", "", "3", "2", "2", "66.7%", "1", "1", "50.0%", "$3,000"]
+
+
+def test_the_leaderboard_of_one_team_and_its_export(leaders: TestClient, engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        east = session.scalars(select(Team.id).where(Team.name == "East")).one()
+    rows, _total = table_rows(leaders.get(f"/reports?tab=leaderboard&team={east}&{OCTOBER}").text)
+    assert [row[0] for row in rows] == ["Bo"]
+
+    exported = list(csv.reader(io.StringIO(
+        leaders.get(f"/reports/leaderboard.csv?{OCTOBER}").content.decode("utf-8-sig")
+    )))  # fmt: skip
+    assert exported[0][:3] == ["Rep", "Team", "Leads assigned"]
+    assert exported[1][:3] == ["Ana", "—", "2"] and exported[-1][:3] == ["Total", "", "3"]
+    book = load_workbook(io.BytesIO(leaders.get(f"/reports/leaderboard.xlsx?{OCTOBER}").content))
+    assert book.active is not None
+    assert [c.value for c in book.active[2]][-1] == 3000
+
+
+def test_the_leaderboard_names_a_bad_team(leaders: TestClient) -> None:
+    page = leaders.get("/reports?tab=leaderboard&team=east")
+    assert page.status_code == 200 and "Choose a team from the list." in page.text
+    assert leaders.get("/reports/leaderboard.csv?team=east").status_code == 422
+    leaders.headers["Accept-Language"] = "zh-CN"
+    assert "排行榜" in leaders.get("/reports?tab=leaderboard").text

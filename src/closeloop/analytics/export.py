@@ -19,6 +19,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from closeloop.analytics.funnel import STAGE_NAMES, FunnelReport
+from closeloop.analytics.leaderboard import Leaderboard, LeaderboardRow
 from closeloop.analytics.roi import NO_GROUP, TOTAL, RoiReport, RoiRow
 
 Cell = str | int | Decimal | None
@@ -239,4 +240,41 @@ def funnel_sheet(report: FunnelReport, _: Translate) -> Sheet:
         ],
         rows=list(by_group.values()),
         total=total,
+    )
+
+
+def leaderboard_sheet(board: Leaderboard, team_names: dict[int, str], _: Translate) -> Sheet:
+    """One row per rep, best revenue first, and the total row last (each count adds up to it)."""
+
+    def cells(row: LeaderboardRow) -> list[Cell]:
+        team = team_names.get(row.team_id) if row.team_id is not None else None
+        return [
+            _("Total") if row.user_id is None else row.name,
+            "" if row.user_id is None else team or "—",
+            row.assigned,
+            row.contacted,
+            row.converted,
+            row.conversion_rate,
+            row.won,
+            row.lost,
+            row.win_rate,
+            row.revenue,
+        ]
+
+    return Sheet(
+        name=_("Leaderboard"),
+        columns=[
+            Column(_("Rep")),
+            Column(_("Team")),
+            Column(_("Leads assigned"), "count"),
+            Column(_("Contacted"), "count"),
+            Column(_("Converted to SQL"), "count"),
+            Column(_("Conversion rate"), "ratio"),
+            Column(_("Won"), "count"),
+            Column(_("Lost"), "count"),
+            Column(_("Win rate"), "ratio"),
+            Column(_("Revenue"), "money"),
+        ],
+        rows=[cells(row) for row in board.rows],
+        total=cells(board.total),
     )

@@ -25,7 +25,7 @@ from closeloop.analytics.period import Period
 from closeloop.analytics.ratios import ratio
 from closeloop.config import get_settings
 from closeloop.errors import Conflict
-from closeloop.models import Lead, Opportunity, Order, Role, StageOutcome, User
+from closeloop.models import Lead, Opportunity, Order, Role, StageOutcome, Team, User
 from closeloop.money import from_minor, to_minor
 
 SELLING_ROLES = (Role.SDR, Role.SALES_REP, Role.SALES_MANAGER)
@@ -61,6 +61,11 @@ def _in_period(column: Any, period: Period) -> list[ColumnElement[bool]]:
     if period.end_before is not None:
         conditions.append(column < period.end_before)
     return conditions
+
+
+def team_names(session: Session) -> dict[int, str]:
+    """Every team's name by id, for the leaderboard's team column and filter."""
+    return {team_id: name for team_id, name in session.execute(select(Team.id, Team.name))}
 
 
 def leaderboard(session: Session, *, period: Period, team_id: int | None = None) -> Leaderboard:

@@ -17,17 +17,20 @@ from closeloop.analytics.export import (
     XLSX_MEDIA_TYPE,
     Sheet,
     funnel_sheet,
+    leaderboard_sheet,
     roi_sheet,
     to_csv,
     to_xlsx,
 )
 from closeloop.analytics.funnel import FunnelReport, funnel_report
+from closeloop.analytics.leaderboard import Leaderboard, leaderboard, team_names
 from closeloop.analytics.pages import cache_key, figure_cache, in_session
 from closeloop.analytics.period import Grouping, Period, parse_grouping, parse_period
 from closeloop.analytics.roi import RoiReport, roi_report
 from closeloop.config import get_settings
 from closeloop.db.types import utcnow
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.web import charts
 from closeloop.web.auth import PageActor
 from closeloop.web.templating import formatter, render
@@ -72,6 +75,28 @@ def _funnel(request: Request, q: ReportQuery, grouped: bool) -> FunnelReport:
     )
 
 
+def _leaderboard(
+    request: Request, q: ReportQuery, team_id: int | None
+) -> tuple[Leaderboard, dict[int, str]]:
+    engine = request.app.state.engine
+    return figure_cache(request).get(  # type: ignore[no-any-return]
+        cache_key(request, "leaderboard", team_id, q.period),
+        lambda: in_session(
+            engine,
+            lambda s: (leaderboard(s, period=q.period, team_id=team_id), team_names(s)),
+        ),
+    )
+
+
+def _team_id(team: str | None) -> int | None:
+    text = (team or "").strip()
+    if not text:
+        return None
+    if text.isdigit() and int(text) < 2**31:
+        return int(text)
+    raise Invalid(N_("Choose a team from the list."), field="team")
+
+
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(
     request: Request,
@@ -81,8 +106,9 @@ def reports_page(
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
     split: bool = False,
+    team: str | None = None,
 ) -> Response:
-    """ROI by channel, campaign or content; the funnel; (the leaderboard: another part)."""
+    """ROI by channel, campaign or content; the funnel; the leaderboard of reps."""
     require(actor, Area.REPORTS)
     if tab not in TABS:
         raise Invalid(f"unknown report {tab!r}: choose one of {', '.join(TABS)}", field="tab")
@@ -91,7 +117,17 @@ def reports_page(
     sheet: Sheet | None = None
     currency = get_settings().currency
     funnel_chart = None
-    if tab == "roi":
+    errors: dict[str, str] = {}
+    try:
+        team_id = _team_id(team)
+    except Invalid as error:
+        team_id, errors["team"] = None, error.translated(fmt.gettext)
+    teams: dict[int, str] = {}
+    if tab == "leaderboard":
+        board, teams = _leaderboard(request, q, team_id)
+        currency = board.currency
+        sheet = leaderboard_sheet(board, teams, fmt.gettext)
+    elif tab == "roi":
         report = _roi(request, q)
         currency = report.currency
         sheet = roi_sheet(report, fmt.gettext)
@@ -119,6 +155,9 @@ def reports_page(
         parts=parts,
         currency=currency,
         funnel_chart=funnel_chart,
+        team_id=team_id,
+        teams=sorted(teams.items(), key=lambda item: (item[1], item[0])),
+        errors=errors,
         groupings=[
             ("channel", _("Channel")),
             ("campaign", _("Campaign")),
@@ -174,6 +213,24 @@ def funnel_export(
     q = _report_query(by, start, end)
     sheet = funnel_sheet(_funnel(request, q, split), formatter(request, actor).gettext)
     return _download(sheet, kind, f"funnel-by-{q.grouping.value}" if split else "funnel")
+
+
+@router.get("/reports/leaderboard.{kind}")
+def leaderboard_export(
+    request: Request,
+    actor: PageActor,
+    kind: str,
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+    team: str | None = None,
+) -> Response:
+    """The leaderboard as CSV or XLSX, in the user's language (one team's reps with ``team``)."""
+    require(actor, Area.REPORTS)
+    _check_kind(kind)
+    q = _report_query(None, start, end)
+    board, teams = _leaderboard(request, q, _team_id(team))
+    sheet = leaderboard_sheet(board, teams, formatter(request, actor).gettext)
+    return _download(sheet, kind, "leaderboard")
 
 
 def _check_kind(kind: str) -> None:
