@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
+# Minor units are stored as 64-bit integers: amounts stay below a quadrillion in any currency.
+AMOUNT_LIMIT = 10**15
+
 # ISO 4217 currencies whose minor unit is not 1/100.
 _EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3}
 
@@ -30,9 +33,12 @@ def from_minor(minor: int, currency: str) -> Decimal:
 def exact_minor(amount: Decimal, currency: str, *, field: str = "amount") -> int:
     """Minor units of a non-negative amount given to no more places than the currency has."""
     from closeloop.errors import Invalid
+    from closeloop.i18n import N_
 
     if not amount.is_finite() or amount < 0:
         raise Invalid("must be a non-negative amount", field=field)
+    if amount >= AMOUNT_LIMIT:
+        raise Invalid(N_("must be less than %(limit)s"), field=field, limit=f"{AMOUNT_LIMIT:,}")
     places = exponent(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
         raise Invalid(f"{currency} amounts have at most {places} decimal places", field=field)

@@ -130,6 +130,28 @@ def test_duplicates_are_409(setup: Setup) -> None:
     )
     assert (same_code.status_code, same_campaign.status_code) == (409, 409)
     assert "webinar" in same_code.json()["detail"].lower()
+    renamed = c.patch(f"/api/v1/channels/{setup.search}", json={"code": "webinar"}, headers=h)
+    other = setup.post("/api/v1/campaigns", {"channel_id": setup.search, "code": "generic",
+                                             "name": "Generic", "currency": "USD"})  # fmt: skip
+    moved = c.patch(f"/api/v1/campaigns/{other['id']}", json={"code": "brand"}, headers=h)
+    assert (renamed.status_code, moved.status_code) == (409, 409)
+    assert c.get(f"/api/v1/channels/{setup.search}", headers=h).json()["code"] == "paid_search"
+
+
+def test_out_of_range_ids_and_unreadable_bodies_are_422(setup: Setup) -> None:
+    """What a fuzzer sends: ids past the database's integer range, bodies that are not UTF-8."""
+    c, h = setup.client, setup.admin
+    too_big = "99999999999999999999"
+    for url in (f"/api/v1/channels/{too_big}", "/api/v1/orders/2147483648",
+                "/api/v1/invoices/-5", f"/api/v1/spend?channel_id={too_big}"):  # fmt: skip
+        response = c.get(url, headers=h)
+        assert response.status_code == 422, (url, response.text)
+    garbled = c.post(
+        "/api/v1/channels",
+        content=b"\xff\xfe{",
+        headers={**h, "Content-Type": "application/json"},
+    )
+    assert locs(garbled) == [["body"]]
 
 
 def test_bad_reference_data_is_422_with_field_paths(setup: Setup) -> None:
@@ -208,6 +230,7 @@ def test_bad_spend_is_422_with_field_paths(setup: Setup) -> None:
         ({"campaign_id": setup.spring}, ["body", "campaign_id"]),  # Spring is Webinar's
         ({"campaign_id": setup.spring, "content_id": setup.ad_a}, ["body", "content_id"]),
         ({"spent_on": "2026-13-01"}, ["body", "spent_on"]),
+        ({"amount": "3.0e307"}, ["body", "amount"]),
     ):
         response = setup.client.post(
             "/api/v1/spend", json={**good, **change}, headers=setup.marketing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from closeloop.access import teams as team_service
@@ -24,13 +24,12 @@ from closeloop.access.schemas import (
     UserOut,
     UserUpdate,
 )
-from closeloop.db.engine import unit_of_work
+from closeloop.db.types import MAX_ID
 from closeloop.errors import ClosedLoopError
 from closeloop.web.auth import ApiActor, csrf_token, end_session, start_session
+from closeloop.web.params import RowId, request_unit
 
 router = APIRouter(prefix="/api/v1")
-MAX_ID = 2_147_483_647
-RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class ErrorOut(BaseModel):
@@ -57,7 +56,7 @@ def sign_in(payload: SessionIn, request: Request) -> SessionOut:
     every change made with the cookie must send as `X-CSRF-Token`. Five wrong passwords in a row
     lock the account for 15 minutes (429)."""
     failure: ClosedLoopError | None = None
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         try:
             user = user_service.sign_in(session, email=payload.email, password=payload.password)
         except (user_service.SignInFailed, user_service.LockedOut) as error:
@@ -85,14 +84,14 @@ def me(request: Request, actor: ApiActor) -> UserOut:
     """The caller."""
     if actor.user_id is None:
         raise ClosedLoopError("the operator has no user row")
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return UserOut.model_validate(user_service.get_user(session, actor, actor.user_id))
 
 
 @router.get("/users", response_model=list[UserOut], tags=["users"], responses=_errors(401, 403))
 def list_users(request: Request, actor: ApiActor) -> list[UserOut]:
     """Every user (admins and managers)."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return [UserOut.model_validate(u) for u in user_service.list_users(session, actor)]
 
 
@@ -101,7 +100,7 @@ def list_users(request: Request, actor: ApiActor) -> list[UserOut]:
 )
 def get_user(user_id: RowId, request: Request, actor: ApiActor) -> UserOut:
     """One user: oneself, or anyone for admins and managers."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return UserOut.model_validate(user_service.get_user(session, actor, user_id))
 
 
@@ -114,7 +113,7 @@ def get_user(user_id: RowId, request: Request, actor: ApiActor) -> UserOut:
 )
 def create_user(payload: UserCreate, request: Request, actor: ApiActor) -> UserCreated:
     """Create a user (admins). Without a password one is generated and answered only now."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         created = user_service.add_user(session, actor, **payload.model_dump())
         out = UserOut.model_validate(created.user).model_dump()
         return UserCreated(**out, password=created.password)
@@ -128,7 +127,7 @@ def create_user(payload: UserCreate, request: Request, actor: ApiActor) -> UserC
 )
 def update_user(user_id: RowId, payload: UserUpdate, request: Request, actor: ApiActor) -> UserOut:
     """Change a user (admins); anyone may change their own full_name and locale."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         user = user_service.update_user(
             session, actor, user_id=user_id, changes=payload.model_dump(exclude_unset=True)
         )
@@ -141,7 +140,7 @@ def update_user(user_id: RowId, payload: UserUpdate, request: Request, actor: Ap
 @router.get("/teams", response_model=list[TeamOut], tags=["teams"], responses=_errors(401, 403))
 def list_teams(request: Request, actor: ApiActor) -> list[TeamOut]:
     """Every team (admins and managers)."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return [TeamOut.model_validate(t) for t in team_service.list_teams(session, actor)]
 
 
@@ -154,7 +153,7 @@ def list_teams(request: Request, actor: ApiActor) -> list[TeamOut]:
 )
 def create_team(payload: TeamCreate, request: Request, actor: ApiActor) -> TeamOut:
     """Create a team (admins)."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         team = team_service.create_team(
             session, actor, name=payload.name, manager_id=payload.manager_id
         )
@@ -169,7 +168,7 @@ def create_team(payload: TeamCreate, request: Request, actor: ApiActor) -> TeamO
 )
 def update_team(team_id: RowId, payload: TeamUpdate, request: Request, actor: ApiActor) -> TeamOut:
     """Rename a team or change its manager (admins)."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         team = team_service.update_team(
             session, actor, team_id=team_id, changes=payload.model_dump(exclude_unset=True)
         )
@@ -188,7 +187,7 @@ def list_tokens(
     ] = None,
 ) -> list[TokenOut]:
     """The caller's tokens (admins: everyone's); never the token itself."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         rows = token_service.list_tokens(session, actor, user_id=user_id)
         return [TokenOut.model_validate(row) for row in rows]
 
@@ -202,7 +201,7 @@ def list_tokens(
 )
 def create_token(payload: TokenCreate, request: Request, actor: ApiActor) -> TokenCreated:
     """A token acting as the caller, within the caller's own scopes; shown only now."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         issued = token_service.create_own_token(
             session, actor, name=payload.name, scopes=payload.scopes
         )
@@ -214,6 +213,6 @@ def create_token(payload: TokenCreate, request: Request, actor: ApiActor) -> Tok
 )
 def revoke_token(token_id: RowId, request: Request, actor: ApiActor) -> Response:
     """Revoke one of the caller's tokens (admins: anyone's): it stops working at once."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         token_service.revoke_own_token(session, actor, token_id=token_id)
     return Response(status_code=204)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MAX_ID = 2_147_483_647  # the database's integer range
+from closeloop.db.types import MAX_ID
 
 
 def _no_nul(value: Any) -> Any:

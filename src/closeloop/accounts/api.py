@@ -19,10 +19,10 @@ from closeloop.accounts.schemas import (
     error_responses,
 )
 from closeloop.accounts.timeline import account_timeline
-from closeloop.db.engine import unit_of_work
 from closeloop.models import Account
 from closeloop.web.auth import ApiActor
 from closeloop.web.listing import ListParams, PageOut, list_params, sort_order
+from closeloop.web.params import IdFilter, RowId, request_unit
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Params = Annotated[ListParams, Depends(list_params)]
@@ -61,7 +61,7 @@ def list_accounts(
     """Accounts the caller may see. Sortable by id, name, created_at (default -id)."""
     sort, descending = sort_order(params.sort, service.ACCOUNT_SORTS, "-id")
     filters = service.AccountFilters(owner_id, industry, region, tag, q)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         page = service.list_accounts(
             session,
             actor,
@@ -81,15 +81,15 @@ def list_accounts(
 )
 def create_account(payload: AccountIn, request: Request, actor: ApiActor) -> AccountOut:
     """Create an account; a seller who names no owner owns it."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         account = service.create_account(session, actor, values=payload.model_dump())
         return _account_out(account, [])
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut, responses=error_responses(404))
-def get_account(account_id: int, request: Request, actor: ApiActor) -> AccountOut:
+def get_account(account_id: RowId, request: Request, actor: ApiActor) -> AccountOut:
     """One account (404 if it does not exist or the caller may not see it)."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         account = service.get_account(session, actor, account_id)
         return _account_out(account, service.tags_of(session, [account.id])[account.id])
 
@@ -98,11 +98,11 @@ def get_account(account_id: int, request: Request, actor: ApiActor) -> AccountOu
     "/accounts/{account_id}", response_model=AccountOut, responses=error_responses(404, 422)
 )
 def update_account(
-    account_id: int, payload: AccountPatch, request: Request, actor: ApiActor
+    account_id: RowId, payload: AccountPatch, request: Request, actor: ApiActor
 ) -> AccountOut:
     """Change the fields sent (only those)."""
     changes = payload.model_dump(include=payload.model_fields_set)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         account = service.update_account(session, actor, account_id=account_id, changes=changes)
         return _account_out(account, service.tags_of(session, [account.id])[account.id])
 
@@ -110,9 +110,9 @@ def update_account(
 @router.put(
     "/accounts/{account_id}/tags", response_model=AccountOut, responses=error_responses(404, 422)
 )
-def set_tags(account_id: int, payload: TagsIn, request: Request, actor: ApiActor) -> AccountOut:
+def set_tags(account_id: RowId, payload: TagsIn, request: Request, actor: ApiActor) -> AccountOut:
     """Replace the account's tags with the list sent (new names become tags)."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         tags = service.set_account_tags(session, actor, account_id=account_id, tags=payload.tags)
         return _account_out(service.get_account(session, actor, account_id), tags)
 
@@ -122,10 +122,10 @@ def set_tags(account_id: int, payload: TagsIn, request: Request, actor: ApiActor
     response_model=list[TimelineEntryOut],
     responses=error_responses(404),
 )
-def get_timeline(account_id: int, request: Request, actor: ApiActor) -> list[TimelineEntryOut]:
+def get_timeline(account_id: RowId, request: Request, actor: ApiActor) -> list[TimelineEntryOut]:
     """The account's 360°: touches, lead status changes and decisions, opportunities and their
     stages, and — for finance and admins — orders, invoices and payments; oldest first."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         entries = account_timeline(session, actor, account_id)
     return [TimelineEntryOut.model_validate(entry) for entry in entries]
 
@@ -138,12 +138,12 @@ def list_contacts(
     request: Request,
     actor: ApiActor,
     params: Params,
-    account_id: int | None = None,
+    account_id: IdFilter = None,
     email: Annotated[str | None, Query(max_length=254)] = None,
 ) -> PageOut[ContactOut]:
     """Contacts the caller may see. Sortable by id, full_name, created_at (default -id)."""
     sort, descending = sort_order(params.sort, service.CONTACT_SORTS, "-id")
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         page = service.list_contacts(
             session,
             actor,
@@ -163,14 +163,14 @@ def list_contacts(
 )
 def create_contact(payload: ContactIn, request: Request, actor: ApiActor) -> ContactOut:
     """Create a contact, of an account the caller may see (or of none)."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         contact = service.create_contact(session, actor, values=payload.model_dump())
         return ContactOut.model_validate(contact)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, responses=error_responses(404))
-def get_contact(contact_id: int, request: Request, actor: ApiActor) -> ContactOut:
-    with unit_of_work(request.app.state.engine) as session:
+def get_contact(contact_id: RowId, request: Request, actor: ApiActor) -> ContactOut:
+    with request_unit(request) as session:
         return ContactOut.model_validate(service.get_contact(session, actor, contact_id))
 
 
@@ -178,10 +178,10 @@ def get_contact(contact_id: int, request: Request, actor: ApiActor) -> ContactOu
     "/contacts/{contact_id}", response_model=ContactOut, responses=error_responses(404, 422)
 )
 def update_contact(
-    contact_id: int, payload: ContactPatch, request: Request, actor: ApiActor
+    contact_id: RowId, payload: ContactPatch, request: Request, actor: ApiActor
 ) -> ContactOut:
     """Change the fields sent (only those)."""
     changes = payload.model_dump(include=payload.model_fields_set)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         contact = service.update_contact(session, actor, contact_id=contact_id, changes=changes)
         return ContactOut.model_validate(contact)

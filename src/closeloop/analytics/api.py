@@ -18,9 +18,9 @@ from closeloop.analytics.funnel import FunnelRow, funnel_report
 from closeloop.analytics.leaderboard import LeaderboardRow, leaderboard
 from closeloop.analytics.period import Grouping, Period
 from closeloop.analytics.roi import RoiRow, roi_report
-from closeloop.db.engine import unit_of_work
 from closeloop.errors import Invalid
 from closeloop.web.auth import ApiActor
+from closeloop.web.params import IdFilter, request_unit
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -84,7 +84,7 @@ def roi(
     CPL, CAC, win rate, ROAS and ROI (same as ``closeloop report roi``)."""
     require(actor, Area.REPORTS, READ)
     period = _period(start, end)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         report = roi_report(session, grouping=by, period=period)
     return RoiReportOut(
         grouping=report.grouping,
@@ -110,7 +110,7 @@ def funnel(
     funnel``)."""
     require(actor, Area.REPORTS, READ)
     period = _period(start, end)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         report = funnel_report(session, grouping=by, period=period)
     return FunnelReportOut(
         grouping=report.grouping,
@@ -127,12 +127,12 @@ def get_leaderboard(
     actor: ApiActor,
     start: Annotated[date | None, Query(alias="from", description="First day")] = None,
     end: Annotated[date | None, Query(alias="to", description="Last day, included")] = None,
-    team_id: int | None = None,
+    team_id: IdFilter = None,
 ) -> LeaderboardOut:
     """Per rep: leads assigned, contacted and converted (SQL), deals won, revenue, rates."""
     require(actor, Area.REPORTS, READ)
     period = _period(start, end)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         board = leaderboard(session, period=period, team_id=team_id)
     return LeaderboardOut(
         start=period.start,

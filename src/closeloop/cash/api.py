@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from closeloop.accounts.schemas import error_responses
 from closeloop.cash import service
 from closeloop.cash.schemas import InvoiceOut, OrderOut, PaymentOut
-from closeloop.db.engine import unit_of_work
 from closeloop.models import Invoice, Order, Payment
 from closeloop.money import from_minor
 from closeloop.web.auth import ApiActor
 from closeloop.web.listing import ListParams, PageOut, list_params, sort_order
+from closeloop.web.params import IdFilter, RowId, request_unit
 
 router = APIRouter(prefix="/api/v1", tags=["cash"])
 Params = Annotated[ListParams, Depends(list_params)]
@@ -75,7 +75,7 @@ def list_orders(
     request: Request,
     actor: ApiActor,
     params: Params,
-    account_id: int | None = None,
+    account_id: IdFilter = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     signed_from: date | None = None,
     signed_to: date | None = None,
@@ -83,7 +83,7 @@ def list_orders(
     """Orders (contracts); sortable by id, number, signed_at, amount (default -signed_at)."""
     sort, descending = sort_order(params.sort, service.ORDER_SORTS, "-signed_at")
     filters = service.OrderFilters(account_id, status, signed_from, signed_to)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         page = service.list_orders(
             session,
             actor,
@@ -99,8 +99,8 @@ def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=error_responses(404))
-def get_order(order_id: int, request: Request, actor: ApiActor) -> OrderOut:
-    with unit_of_work(request.app.state.engine) as session:
+def get_order(order_id: RowId, request: Request, actor: ApiActor) -> OrderOut:
+    with request_unit(request) as session:
         order = service.get_order(session, actor, order_id)
         return order_out(order, service.order_totals(session, [order])[order.id])
 
@@ -110,8 +110,8 @@ def list_invoices(
     request: Request,
     actor: ApiActor,
     params: Params,
-    account_id: int | None = None,
-    order_id: int | None = None,
+    account_id: IdFilter = None,
+    order_id: IdFilter = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     overdue: Annotated[
         bool | None, Query(description="true: past due with something still owed")
@@ -123,7 +123,7 @@ def list_invoices(
     sort, descending = sort_order(params.sort, service.INVOICE_SORTS, "due_on")
     filters = service.InvoiceFilters(account_id, order_id, status, overdue, due_from, due_to)
     today = service.today_utc()
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         page = service.list_invoices(
             session,
             actor,
@@ -140,8 +140,8 @@ def list_invoices(
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut, responses=error_responses(404))
-def get_invoice(invoice_id: int, request: Request, actor: ApiActor) -> InvoiceOut:
-    with unit_of_work(request.app.state.engine) as session:
+def get_invoice(invoice_id: RowId, request: Request, actor: ApiActor) -> InvoiceOut:
+    with request_unit(request) as session:
         invoice = service.get_invoice(session, actor, invoice_id)
         totals = service.invoice_totals(session, [invoice])[invoice.id]
         return invoice_out(invoice, totals, service.today_utc())
@@ -152,14 +152,14 @@ def list_payments(
     request: Request,
     actor: ApiActor,
     params: Params,
-    account_id: int | None = None,
+    account_id: IdFilter = None,
     received_from: Annotated[date | None, Query(alias="from")] = None,
     received_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> PageOut[PaymentOut]:
     """Payments received; sortable by id, received_at, amount (default -received_at)."""
     sort, descending = sort_order(params.sort, service.PAYMENT_SORTS, "-received_at")
     filters = service.PaymentFilters(account_id, received_from, received_to)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         page = service.list_payments(
             session,
             actor,
@@ -175,8 +175,8 @@ def list_payments(
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentOut, responses=error_responses(404))
-def get_payment(payment_id: int, request: Request, actor: ApiActor) -> PaymentOut:
-    with unit_of_work(request.app.state.engine) as session:
+def get_payment(payment_id: RowId, request: Request, actor: ApiActor) -> PaymentOut:
+    with request_unit(request) as session:
         payment = service.get_payment(session, actor, payment_id)
         allocated = service.payment_allocated(session, [payment]).get(payment.id, 0)
         return payment_out(payment, allocated)

@@ -83,10 +83,19 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit when the block ends, roll back if it raises."""
+def unit_of_work(engine: Engine, *, writing: bool = False) -> Iterator[Session]:
+    """One transaction: commit when the block ends, roll back if it raises.
+
+    ``writing``: the transaction will change rows, so on SQLite it takes the write lock up front
+    (``begin_writing``) instead of failing with "database is locked" when a read turns into a
+    write while another connection writes.
+    """
+    from closeloop.db.locks import begin_writing
+
     session = session_factory(engine)()
     try:
+        if writing:
+            begin_writing(session)
         yield session
         session.commit()
     except BaseException:

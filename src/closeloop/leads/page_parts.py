@@ -19,6 +19,7 @@ from closeloop.access.policy import Area, require
 from closeloop.db.cursor import Page
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
+from closeloop.db.types import MAX_ID
 from closeloop.errors import ClosedLoopError, Invalid, NotFound
 from closeloop.i18n import N_
 from closeloop.leads import records
@@ -29,7 +30,6 @@ from closeloop.web.i18n import Formatter
 from closeloop.web.templating import formatter
 
 PAGE_SIZE = 25
-MAX_ID = 2_147_483_647
 DUE_SOON_SECONDS = 2 * 3600  # a clock due within two hours is shown in amber
 LeadId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CsrfField = Annotated[str | None, Form(alias=CSRF_FIELD)]

@@ -3,17 +3,13 @@ list, read, enter by hand, edit, tag, transitions, touches and history. Routes o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from closeloop.db.engine import unit_of_work
-from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.leads import records, records_touches
 from closeloop.leads import records_transitions as transitions
@@ -35,6 +31,7 @@ from closeloop.leads.routing.actions import ActionResult
 from closeloop.models import Lead
 from closeloop.web.auth import ApiActor
 from closeloop.web.listing import ListParams, PageOut, list_params
+from closeloop.web.params import IdFilter, RowId, request_unit
 
 router = APIRouter(prefix="/api/v1", tags=["leads"])
 
@@ -58,21 +55,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 READ_ERRORS = _errors(401, 403, 404)
 WRITE_ERRORS = _errors(401, 403, 404, 409)
 Params = Annotated[ListParams, Depends(list_params)]
-# Ids within the database's integer range: a larger one is a 422, not a database error.
-MAX_ID = 2_147_483_647
-LeadId = Annotated[int, Path(ge=1, le=MAX_ID)]
-RowId = Annotated[int, Query(ge=1, le=MAX_ID)]
-
-
-@contextmanager
-def _writing(request: Request) -> Iterator[Session]:
-    with unit_of_work(request.app.state.engine) as session:
-        begin_writing(session)
-        yield session
-
-
-def _reading(request: Request) -> Any:
-    return unit_of_work(request.app.state.engine)
+LeadId = RowId
 
 
 def _detail(session: Session, lead: Lead) -> LeadDetail:
@@ -99,11 +82,11 @@ def list_leads(
     actor: ApiActor,
     params: Params,
     status: Annotated[list[str] | None, Query(description="Repeat for several.")] = None,
-    owner_id: RowId | None = None,
-    team_id: RowId | None = None,
-    channel_id: RowId | None = None,
-    campaign_id: RowId | None = None,
-    content_id: RowId | None = None,
+    owner_id: IdFilter = None,
+    team_id: IdFilter = None,
+    channel_id: IdFilter = None,
+    campaign_id: IdFilter = None,
+    content_id: IdFilter = None,
     min_score: Annotated[int | None, Query(ge=0, le=100)] = None,
     created_from: Annotated[date | None, Query(description="First day (UTC), inclusive.")] = None,
     created_to: Annotated[date | None, Query(description="Last day (UTC), inclusive.")] = None,
@@ -129,7 +112,7 @@ def list_leads(
         q=q,
         tag=tag,
     )
-    with _reading(request) as session:
+    with request_unit(request) as session:
         page = records.list_leads(
             session, actor, filters, sort=params.sort, limit=params.limit, cursor=params.cursor
         )
@@ -147,7 +130,7 @@ def create_lead(payload: LeadCreate, request: Request, actor: ApiActor) -> LeadD
     theirs, with the first-contact clock running. 409 when a lead with the e-mail or phone
     exists."""
     region = (payload.default_region or request.app.state.settings.default_region or "").upper()
-    with _writing(request) as session:
+    with request_unit(request) as session:
         lead = records.create_lead(
             session,
             actor,
@@ -161,7 +144,7 @@ def create_lead(payload: LeadCreate, request: Request, actor: ApiActor) -> LeadD
 @router.get("/leads/{lead_id}", response_model=LeadDetail, responses=READ_ERRORS)
 def get_lead(lead_id: LeadId, request: Request, actor: ApiActor) -> LeadDetail:
     """One lead (404 when it is not one the caller may see)."""
-    with _reading(request) as session:
+    with request_unit(request) as session:
         return _detail(session, records.get_lead(session, actor, lead_id))
 
 
@@ -171,7 +154,7 @@ def update_lead(
 ) -> LeadDetail:
     """Change the fields sent (null clears one), cleaned as at capture; audited."""
     changes = payload.model_dump(exclude_unset=True, exclude={"default_region"})
-    with _writing(request) as session:
+    with request_unit(request) as session:
         lead = records.update_lead(
             session,
             actor,
@@ -186,7 +169,7 @@ def update_lead(
 @router.put("/leads/{lead_id}/tags", response_model=LeadDetail, responses=WRITE_ERRORS)
 def set_tags(lead_id: LeadId, payload: TagsIn, request: Request, actor: ApiActor) -> LeadDetail:
     """Replace the lead's tags; tags not seen before are created."""
-    with _writing(request) as session:
+    with request_unit(request) as session:
         records.set_tags(session, actor, lead_id=lead_id, names=payload.tags)
         return _detail(session, records.get_lead(session, actor, lead_id))
 
@@ -194,7 +177,7 @@ def set_tags(lead_id: LeadId, payload: TagsIn, request: Request, actor: ApiActor
 @router.post("/leads/{lead_id}/claim", response_model=TransitionOut, responses=WRITE_ERRORS)
 def claim(lead_id: LeadId, request: Request, actor: ApiActor) -> TransitionOut:
     """Take a lead from the public pool (409 beyond the open-lead cap or the daily limit)."""
-    with _writing(request) as session:
+    with request_unit(request) as session:
         result = transitions.claim(session, actor, lead_id=lead_id, at=utcnow())
         return _transition(session, result)
 
@@ -205,7 +188,7 @@ def release(
 ) -> TransitionOut:
     """Give an own lead up to the public pool."""
     reason = payload.reason if payload else None
-    with _writing(request) as session:
+    with request_unit(request) as session:
         result = transitions.release(session, actor, lead_id=lead_id, reason=reason, at=utcnow())
         return _transition(session, result)
 
@@ -215,7 +198,7 @@ def return_lead(
     lead_id: LeadId, payload: ReturnIn, request: Request, actor: ApiActor
 ) -> TransitionOut:
     """Return an own lead to marketing for nurture; the reason is required."""
-    with _writing(request) as session:
+    with request_unit(request) as session:
         result = transitions.return_to_marketing(
             session, actor, lead_id=lead_id, reason=payload.reason, at=utcnow()
         )
@@ -225,7 +208,7 @@ def return_lead(
 @router.post("/leads/{lead_id}/accept", response_model=TransitionOut, responses=WRITE_ERRORS)
 def accept(lead_id: LeadId, request: Request, actor: ApiActor) -> TransitionOut:
     """Accept an own lead: it becomes sales-accepted (SAL)."""
-    with _writing(request) as session:
+    with request_unit(request) as session:
         result = transitions.accept(session, actor, lead_id=lead_id, at=utcnow())
         return _transition(session, result)
 
@@ -236,7 +219,7 @@ def contact(
 ) -> TransitionOut:
     """Log a contact with an own lead (stops the first-contact clock)."""
     body = payload or ContactIn()
-    with _writing(request) as session:
+    with request_unit(request) as session:
         result = transitions.contact(
             session, actor, lead_id=lead_id, note=body.note, channel=body.channel, at=utcnow()
         )
@@ -246,7 +229,7 @@ def contact(
 @router.post("/leads/{lead_id}/assign", response_model=TransitionOut, responses=WRITE_ERRORS)
 def assign(lead_id: LeadId, payload: AssignIn, request: Request, actor: ApiActor) -> TransitionOut:
     """Give an open lead to a rep: managers (reps of their team) and admins only."""
-    with _writing(request) as session:
+    with request_unit(request) as session:
         result = transitions.assign(
             session, actor, lead_id=lead_id, owner_id=payload.owner_id, at=utcnow()
         )
@@ -256,7 +239,7 @@ def assign(lead_id: LeadId, payload: AssignIn, request: Request, actor: ApiActor
 @router.get("/leads/{lead_id}/history", response_model=list[HistoryOut], responses=READ_ERRORS)
 def history(lead_id: LeadId, request: Request, actor: ApiActor) -> list[HistoryOut]:
     """Status changes and decisions (with their rule and version), oldest first."""
-    with _reading(request) as session:
+    with request_unit(request) as session:
         entries = records_touches.history(session, actor, lead_id=lead_id)
         return [HistoryOut.model_validate(entry) for entry in entries]
 
@@ -274,10 +257,10 @@ def list_touches(
     request: Request,
     actor: ApiActor,
     params: Params,
-    lead_id: RowId | None = None,
-    channel_id: RowId | None = None,
-    campaign_id: RowId | None = None,
-    content_id: RowId | None = None,
+    lead_id: IdFilter = None,
+    channel_id: IdFilter = None,
+    campaign_id: IdFilter = None,
+    content_id: IdFilter = None,
     kind: Annotated[str | None, Query(max_length=30)] = None,
     from_: Annotated[
         date | None, Query(alias="from", description="First day (UTC) of occurred_at.")
@@ -301,7 +284,7 @@ def list_touches(
 def _touches(
     request: Request, actor: Any, params: ListParams, filters: records_touches.TouchFilters
 ) -> PageOut[TouchOut]:
-    with _reading(request) as session:
+    with request_unit(request) as session:
         page = records_touches.list_touches(
             session, actor, filters, sort=params.sort, limit=params.limit, cursor=params.cursor
         )

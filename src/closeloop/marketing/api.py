@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from closeloop.accounts.schemas import error_responses
-from closeloop.db.engine import unit_of_work
 from closeloop.marketing import service, spend
 from closeloop.marketing.schemas import (
     CampaignIn,
@@ -28,6 +27,7 @@ from closeloop.models import Campaign, Channel, Content, SpendEntry
 from closeloop.money import from_minor
 from closeloop.web.auth import ApiActor
 from closeloop.web.listing import ListParams, PageOut, list_params, sort_order
+from closeloop.web.params import IdFilter, RowId, request_unit
 
 router = APIRouter(prefix="/api/v1", tags=["marketing"])
 Params = Annotated[ListParams, Depends(list_params)]
@@ -80,7 +80,7 @@ def list_channels(
 ) -> PageOut[ChannelOut]:
     """Channels; sortable by id, code, name (default name)."""
     sort, descending = sort_order(params.sort, service.CHANNEL_SORTS, "name")
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         page = service.list_channels(
             session,
             actor,
@@ -96,24 +96,24 @@ def list_channels(
 
 @router.post("/channels", status_code=201, response_model=ChannelOut, responses=WRITE_ERRORS)
 def create_channel(payload: ChannelIn, request: Request, actor: ApiActor) -> ChannelOut:
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return ChannelOut.model_validate(
             service.create_channel(session, actor, values=payload.model_dump())
         )
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelOut, responses=GET_ERRORS)
-def get_channel(channel_id: int, request: Request, actor: ApiActor) -> ChannelOut:
-    with unit_of_work(request.app.state.engine) as session:
+def get_channel(channel_id: RowId, request: Request, actor: ApiActor) -> ChannelOut:
+    with request_unit(request) as session:
         return ChannelOut.model_validate(service.get_row(session, actor, Channel, channel_id))
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelOut, responses=CHANGE_ERRORS)
 def update_channel(
-    channel_id: int, payload: ChannelPatch, request: Request, actor: ApiActor
+    channel_id: RowId, payload: ChannelPatch, request: Request, actor: ApiActor
 ) -> ChannelOut:
     changes = payload.model_dump(include=payload.model_fields_set)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return ChannelOut.model_validate(
             service.update_channel(session, actor, channel_id=channel_id, changes=changes)
         )
@@ -124,11 +124,11 @@ def update_channel(
 
 @router.get("/campaigns", response_model=PageOut[CampaignOut], responses=LIST_ERRORS)
 def list_campaigns(
-    request: Request, actor: ApiActor, params: Params, channel_id: int | None = None
+    request: Request, actor: ApiActor, params: Params, channel_id: IdFilter = None
 ) -> PageOut[CampaignOut]:
     """Campaigns; sortable by id, code, name (default name)."""
     sort, descending = sort_order(params.sort, service.CAMPAIGN_SORTS, "name")
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         page = service.list_campaigns(
             session,
             actor,
@@ -144,22 +144,22 @@ def list_campaigns(
 
 @router.post("/campaigns", status_code=201, response_model=CampaignOut, responses=WRITE_ERRORS)
 def create_campaign(payload: CampaignIn, request: Request, actor: ApiActor) -> CampaignOut:
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return campaign_out(service.create_campaign(session, actor, values=payload.model_dump()))
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut, responses=GET_ERRORS)
-def get_campaign(campaign_id: int, request: Request, actor: ApiActor) -> CampaignOut:
-    with unit_of_work(request.app.state.engine) as session:
+def get_campaign(campaign_id: RowId, request: Request, actor: ApiActor) -> CampaignOut:
+    with request_unit(request) as session:
         return campaign_out(service.get_row(session, actor, Campaign, campaign_id))
 
 
 @router.patch("/campaigns/{campaign_id}", response_model=CampaignOut, responses=CHANGE_ERRORS)
 def update_campaign(
-    campaign_id: int, payload: CampaignPatch, request: Request, actor: ApiActor
+    campaign_id: RowId, payload: CampaignPatch, request: Request, actor: ApiActor
 ) -> CampaignOut:
     changes = payload.model_dump(include=payload.model_fields_set)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return campaign_out(
             service.update_campaign(session, actor, campaign_id=campaign_id, changes=changes)
         )
@@ -170,11 +170,11 @@ def update_campaign(
 
 @router.get("/contents", response_model=PageOut[ContentOut], responses=LIST_ERRORS)
 def list_contents(
-    request: Request, actor: ApiActor, params: Params, campaign_id: int | None = None
+    request: Request, actor: ApiActor, params: Params, campaign_id: IdFilter = None
 ) -> PageOut[ContentOut]:
     """Contents; sortable by id, code, name (default name)."""
     sort, descending = sort_order(params.sort, service.CONTENT_SORTS, "name")
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         page = service.list_contents(
             session,
             actor,
@@ -190,24 +190,24 @@ def list_contents(
 
 @router.post("/contents", status_code=201, response_model=ContentOut, responses=WRITE_ERRORS)
 def create_content(payload: ContentIn, request: Request, actor: ApiActor) -> ContentOut:
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return ContentOut.model_validate(
             service.create_content(session, actor, values=payload.model_dump())
         )
 
 
 @router.get("/contents/{content_id}", response_model=ContentOut, responses=GET_ERRORS)
-def get_content(content_id: int, request: Request, actor: ApiActor) -> ContentOut:
-    with unit_of_work(request.app.state.engine) as session:
+def get_content(content_id: RowId, request: Request, actor: ApiActor) -> ContentOut:
+    with request_unit(request) as session:
         return ContentOut.model_validate(service.get_row(session, actor, Content, content_id))
 
 
 @router.patch("/contents/{content_id}", response_model=ContentOut, responses=CHANGE_ERRORS)
 def update_content(
-    content_id: int, payload: ContentPatch, request: Request, actor: ApiActor
+    content_id: RowId, payload: ContentPatch, request: Request, actor: ApiActor
 ) -> ContentOut:
     changes = payload.model_dump(include=payload.model_fields_set)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return ContentOut.model_validate(
             service.update_content(session, actor, content_id=content_id, changes=changes)
         )
@@ -221,16 +221,16 @@ def list_spend(
     request: Request,
     actor: ApiActor,
     params: Params,
-    channel_id: int | None = None,
-    campaign_id: int | None = None,
-    content_id: int | None = None,
+    channel_id: IdFilter = None,
+    campaign_id: IdFilter = None,
+    content_id: IdFilter = None,
     spent_from: Annotated[date | None, Query(alias="from", description="On or after")] = None,
     spent_to: Annotated[date | None, Query(alias="to", description="On or before")] = None,
 ) -> PageOut[SpendOut]:
     """Spend entries; sortable by id, spent_on, amount (default -spent_on)."""
     sort, descending = sort_order(params.sort, spend.SPEND_SORTS, "-spent_on")
     filters = spend.SpendFilters(channel_id, campaign_id, content_id, spent_from, spent_to)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         page = spend.list_spend(
             session,
             actor,
@@ -247,20 +247,22 @@ def list_spend(
 @router.post("/spend", status_code=201, response_model=SpendOut, responses=error_responses(422))
 def create_spend(payload: SpendIn, request: Request, actor: ApiActor) -> SpendOut:
     """Book spend for a day against a channel (and a campaign and a content of it)."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return spend_out(spend.create_spend(session, actor, values=payload.model_dump()))
 
 
 @router.get("/spend/{spend_id}", response_model=SpendOut, responses=GET_ERRORS)
-def get_spend(spend_id: int, request: Request, actor: ApiActor) -> SpendOut:
-    with unit_of_work(request.app.state.engine) as session:
+def get_spend(spend_id: RowId, request: Request, actor: ApiActor) -> SpendOut:
+    with request_unit(request) as session:
         return spend_out(service.get_row(session, actor, SpendEntry, spend_id))
 
 
 @router.patch("/spend/{spend_id}", response_model=SpendOut, responses=error_responses(404, 422))
-def update_spend(spend_id: int, payload: SpendPatch, request: Request, actor: ApiActor) -> SpendOut:
+def update_spend(
+    spend_id: RowId, payload: SpendPatch, request: Request, actor: ApiActor
+) -> SpendOut:
     changes = payload.model_dump(include=payload.model_fields_set)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return spend_out(spend.update_spend(session, actor, spend_id=spend_id, changes=changes))
 
 
@@ -270,8 +272,8 @@ def update_spend(spend_id: int, payload: SpendPatch, request: Request, actor: Ap
     response_class=Response,
     responses=error_responses(404),
 )
-def delete_spend(spend_id: int, request: Request, actor: ApiActor) -> Response:
+def delete_spend(spend_id: RowId, request: Request, actor: ApiActor) -> Response:
     """Remove a spend entry; the audit log keeps what it was."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         spend.delete_spend(session, actor, spend_id=spend_id)
     return Response(status_code=204)

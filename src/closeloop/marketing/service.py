@@ -108,7 +108,11 @@ def audit(
 
 
 def ensure_unique(session: Session, statement: Select[Any], message: str, field: str) -> None:
-    if session.scalar(select(func.count()).select_from(statement.subquery())):
+    # No autoflush: the row being checked may already carry the new value, and flushing it
+    # first would hit the unique index (a database error) before this check could answer 409.
+    with session.no_autoflush:
+        taken = session.scalar(select(func.count()).select_from(statement.subquery()))
+    if taken:
         raise Conflict(message, field=field)
 
 

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from closeloop.accounts.schemas import error_responses
-from closeloop.db.engine import unit_of_work
 from closeloop.models import Opportunity, StageOutcome
 from closeloop.pipeline import service
 from closeloop.pipeline.schemas import OpportunityIn, OpportunityOut, OpportunityPatch
 from closeloop.web.auth import ApiActor
 from closeloop.web.listing import ListParams, PageOut, list_params, sort_order
+from closeloop.web.params import IdFilter, RowId, request_unit
 
 router = APIRouter(prefix="/api/v1", tags=["pipeline"])
 
@@ -48,9 +48,9 @@ def list_opportunities(
     actor: ApiActor,
     params: Annotated[ListParams, Depends(list_params)],
     status: StageOutcome | None = None,
-    stage_id: int | None = None,
-    owner_id: int | None = None,
-    account_id: int | None = None,
+    stage_id: IdFilter = None,
+    owner_id: IdFilter = None,
+    account_id: IdFilter = None,
     close_from: Annotated[date | None, Query(description="Expected close on or after")] = None,
     close_to: Annotated[date | None, Query(description="Expected close on or before")] = None,
 ) -> PageOut[OpportunityOut]:
@@ -61,7 +61,7 @@ def list_opportunities(
     filters = service.OpportunityFilters(
         status.value if status else None, stage_id, owner_id, account_id, close_from, close_to
     )
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         page = service.list_opportunities(
             session,
             actor,
@@ -83,7 +83,7 @@ def list_opportunities(
 )
 def open_opportunity(payload: OpportunityIn, request: Request, actor: ApiActor) -> OpportunityOut:
     """Open an opportunity with an account the caller may see."""
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return opportunity_out(
             service.open_opportunity(session, actor, values=payload.model_dump())
         )
@@ -94,8 +94,8 @@ def open_opportunity(payload: OpportunityIn, request: Request, actor: ApiActor) 
     response_model=OpportunityOut,
     responses=error_responses(404),
 )
-def get_opportunity(opportunity_id: int, request: Request, actor: ApiActor) -> OpportunityOut:
-    with unit_of_work(request.app.state.engine) as session:
+def get_opportunity(opportunity_id: RowId, request: Request, actor: ApiActor) -> OpportunityOut:
+    with request_unit(request) as session:
         return opportunity_out(service.get_opportunity(session, actor, opportunity_id))
 
 
@@ -105,11 +105,11 @@ def get_opportunity(opportunity_id: int, request: Request, actor: ApiActor) -> O
     responses=error_responses(404, 409, 422),
 )
 def update_opportunity(
-    opportunity_id: int, payload: OpportunityPatch, request: Request, actor: ApiActor
+    opportunity_id: RowId, payload: OpportunityPatch, request: Request, actor: ApiActor
 ) -> OpportunityOut:
     """Change the fields sent; ``stage_id`` moves it (won/lost stages close it)."""
     changes = payload.model_dump(include=payload.model_fields_set)
-    with unit_of_work(request.app.state.engine) as session:
+    with request_unit(request) as session:
         return opportunity_out(
             service.update_opportunity(
                 session, actor, opportunity_id=opportunity_id, changes=changes

@@ -69,6 +69,17 @@ def error_page(request: Request, error: ClosedLoopError) -> Response:
 async def http_error(request: Request, error: Exception) -> Response:
     """FastAPI's own errors (unknown path, wrong method): a page for browsers, JSON for the API."""
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400 and error.detail == UNREADABLE_BODY:
+        # A body that is not UTF-8 (so not JSON either) is bad input like any other: a 422 with
+        # the body as its location, as the OpenAPI document promises, not an undocumented 400.
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": [
+                    {"loc": ["body"], "msg": "the body is not valid JSON", "type": "json_invalid"}
+                ]
+            },
+        )
     if _wants_page(request) and error.status_code in TITLES:
         page_error = ClosedLoopError(_PAGE_MESSAGES.get(error.status_code, str(error.detail)))
         page_error.status = error.status_code
@@ -76,6 +87,7 @@ async def http_error(request: Request, error: Exception) -> Response:
     return await http_exception_handler(request, error)
 
 
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's words for it
 _PAGE_MESSAGES = {404: "There is no page at this address."}
 
 
