@@ -24,6 +24,7 @@ from closeloop.config import Settings
 from closeloop.db.engine import make_engine
 from closeloop.db.migrate import ensure_current
 from closeloop.leads.api import router as leads_router
+from closeloop.leads.lead_page import router as lead_page
 from closeloop.leads.pages import router as lead_pages
 from closeloop.leads.records_api import router as lead_records_router
 from closeloop.marketing.api import router as marketing_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analytics_pages)
     app.include_router(report_pages)
     app.include_router(lead_pages)
+    app.include_router(lead_page)
     # Last: routes above (e.g. the vendored chart library) win over plain static files.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
