@@ -92,7 +92,7 @@ def _texts(fmt: Formatter, entry: TimelineEntry) -> tuple[str, str]:
             _(
                 "%(amount)s; due %(due)s",
                 amount=_money(fmt, facts),
-                due=fmt.date(facts["due_on"]),  # type: ignore[arg-type]
+                due=fmt.date(facts["due_on"]),
             ),
         )
     if kind == "payment" and facts:

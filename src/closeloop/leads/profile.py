@@ -32,7 +32,7 @@ class LeadProfile:
 def _name(session: Session, column: object, key: object, row_id: int | None) -> str | None:
     if row_id is None:
         return None
-    return session.scalar(select(column).where(key == row_id))  # type: ignore[call-overload,no-any-return]
+    return session.scalar(select(column).where(key == row_id))  # type: ignore[call-overload]
 
 
 def lead_profile(session: Session, actor: Actor, lead_id: int) -> LeadProfile:

@@ -16,6 +16,7 @@ from closeloop.access.pages import router as access_pages
 from closeloop.access.policy import Area
 from closeloop.access.secrets import instance_secret
 from closeloop.accounts.api import router as accounts_router
+from closeloop.accounts.pages import router as account_pages
 from closeloop.analytics.api import router as reports_router
 from closeloop.analytics.pages import router as analytics_pages
 from closeloop.analytics.report_pages import router as report_pages
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(report_pages)
     app.include_router(lead_pages)
     app.include_router(lead_page)
+    app.include_router(account_pages)
     # Last: routes above (e.g. the vendored chart library) win over plain static files.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
