@@ -85,7 +85,9 @@ def csrf(html: str) -> str:
 
 
 def names_in_order(html: str) -> list[str]:
-    return re.findall(r'<td class="lead-name"><strong>([^<]+)</strong>', html)
+    return re.findall(
+        r'<td class="lead-name"><strong><a href="/leads/\d+">([^<]+)</a></strong>', html
+    )
 
 
 def row_of(html: str, lead_id: int) -> str:

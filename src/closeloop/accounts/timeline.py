@@ -10,8 +10,9 @@ timeline, whatever the number of leads or deals.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,13 +60,18 @@ _DECISION_RANK = 3
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One event: when, what kind, a title, the detail in words, and the row it is about."""
+    """One event: when, what kind, a title, the detail in words, and the row it is about.
+
+    ``facts`` holds the values behind the English title and detail (name, number, amount_minor,
+    currency, stage, due_on, source, status) so that a page can say them in the user's language
+    and format money and dates with the locale's rules."""
 
     at: datetime
     kind: str
     title: str
     detail: str
     ref: str
+    facts: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def _money(minor: int, currency: str) -> str:
@@ -219,6 +225,11 @@ def _lead_entries(session: Session, actor: Actor, lead_ids: set[int]) -> list[Ti
                 f"Lead {lead.full_name or lead.email or lead.id} created",
                 f"source: {source}; now {lead.status}",
                 f"lead:{lead.id}",
+                {
+                    "name": lead.full_name or lead.email or f"#{lead.id}",
+                    "source": source,
+                    "status": lead.status,
+                },
             )
         )
     for touch in touches:
@@ -266,6 +277,7 @@ def _lead_entries(session: Session, actor: Actor, lead_ids: set[int]) -> list[Ti
                 decision.kind.replace("_", " "),
                 detail,
                 f"lead:{decision.lead_id}",
+                {"rule": decision.rule, "rule_version": decision.rule_version},
             )
         )
     return entries
@@ -295,6 +307,12 @@ def _opportunity_entries(session: Session, opportunities: list[Opportunity]) -> 
                 f"Opportunity {o.name} opened",
                 f"{_money(o.amount_minor, o.currency)}; stage {stages.get(o.stage_id, '?')}",
                 f"opportunity:{o.id}",
+                {
+                    "name": o.name,
+                    "amount_minor": o.amount_minor,
+                    "currency": o.currency,
+                    "stage": stages.get(o.stage_id, "?"),
+                },
             )
         )
         if o.closed_at is not None and o.status in (StageOutcome.WON, StageOutcome.LOST):
@@ -310,6 +328,13 @@ def _opportunity_entries(session: Session, opportunities: list[Opportunity]) -> 
                     f"Opportunity {o.name} {o.status}",
                     detail,
                     f"opportunity:{o.id}",
+                    {
+                        "name": o.name,
+                        "amount_minor": o.amount_minor,
+                        "currency": o.currency,
+                        "reason": o.lost_reason,
+                        "competitor": o.competitor,
+                    },
                 )
             )
     for change in changes:
@@ -337,6 +362,7 @@ def _cash_entries(
             f"Order {o.number} signed",
             _money(o.amount_minor, o.currency),
             f"order:{o.id}",
+            {"number": o.number, "amount_minor": o.amount_minor, "currency": o.currency},
         )
         for o in orders
     ]
@@ -347,6 +373,12 @@ def _cash_entries(
             f"Invoice {i.number} issued",
             f"{_money(i.amount_minor, i.currency)}; due {i.due_on.isoformat()}",
             f"invoice:{i.id}",
+            {
+                "number": i.number,
+                "amount_minor": i.amount_minor,
+                "currency": i.currency,
+                "due_on": i.due_on,
+            },
         )
         for i in invoices
     ]
@@ -359,6 +391,12 @@ def _cash_entries(
                 part for part in (_money(p.amount_minor, p.currency), p.method, p.reference) if part
             ),
             f"payment:{p.id}",
+            {
+                "amount_minor": p.amount_minor,
+                "currency": p.currency,
+                "method": p.method,
+                "reference": p.reference,
+            },
         )
         for p in payments
     ]

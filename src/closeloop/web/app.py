@@ -16,6 +16,7 @@ from closeloop.access.pages import router as access_pages
 from closeloop.access.policy import Area
 from closeloop.access.secrets import instance_secret
 from closeloop.accounts.api import router as accounts_router
+from closeloop.accounts.pages import router as account_pages
 from closeloop.analytics.api import router as reports_router
 from closeloop.analytics.pages import router as analytics_pages
 from closeloop.analytics.report_pages import router as report_pages
@@ -24,6 +25,7 @@ from closeloop.config import Settings
 from closeloop.db.engine import make_engine
 from closeloop.db.migrate import ensure_current
 from closeloop.leads.api import router as leads_router
+from closeloop.leads.lead_page import router as lead_page
 from closeloop.leads.pages import router as lead_pages
 from closeloop.leads.records_api import router as lead_records_router
 from closeloop.marketing.api import router as marketing_router
@@ -74,6 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analytics_pages)
     app.include_router(report_pages)
     app.include_router(lead_pages)
+    app.include_router(lead_page)
+    app.include_router(account_pages)
     # Last: routes above (e.g. the vendored chart library) win over plain static files.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
