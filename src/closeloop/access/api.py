@@ -26,6 +26,7 @@ from closeloop.access.schemas import (
 )
 from closeloop.db.engine import unit_of_work
 from closeloop.errors import ClosedLoopError
+from closeloop.i18n import N_
 from closeloop.web.auth import ApiActor, csrf_token, end_session, start_session
 
 router = APIRouter(prefix="/api/v1")
@@ -84,7 +85,7 @@ def sign_out(request: Request) -> Response:
 def me(request: Request, actor: ApiActor) -> UserOut:
     """The caller."""
     if actor.user_id is None:
-        raise ClosedLoopError("the operator has no user row")
+        raise ClosedLoopError(N_("the operator has no user row"))
     with unit_of_work(request.app.state.engine) as session:
         return UserOut.model_validate(user_service.get_user(session, actor, actor.user_id))
 
