@@ -28,6 +28,7 @@ from closeloop.analytics.roi import RoiReport, roi_report
 from closeloop.config import get_settings
 from closeloop.db.types import utcnow
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.web import charts
 from closeloop.web.auth import PageActor
 from closeloop.web.templating import formatter, render
@@ -85,7 +86,12 @@ def reports_page(
     """ROI by channel, campaign or content; the funnel; (the leaderboard: another part)."""
     require(actor, Area.REPORTS)
     if tab not in TABS:
-        raise Invalid(f"unknown report {tab!r}: choose one of {', '.join(TABS)}", field="tab")
+        raise Invalid(
+            N_("unknown report %(tab)r: choose one of %(choices)s"),
+            field="tab",
+            tab=tab,
+            choices=", ".join(TABS),
+        )
     fmt = formatter(request, actor)
     q = _report_query(by, start, end)
     sheet: Sheet | None = None
@@ -178,4 +184,4 @@ def funnel_export(
 
 def _check_kind(kind: str) -> None:
     if kind not in ("csv", "xlsx"):
-        raise Invalid(f"unknown file type {kind!r}: choose csv or xlsx", field="kind")
+        raise Invalid(N_("unknown file type %(kind)r: choose csv or xlsx"), field="kind", kind=kind)
