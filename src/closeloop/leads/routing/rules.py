@@ -233,6 +233,7 @@ def save_routing_rules(
 
 
 _UNKNOWN_TEAM = N_("%(source)s line %(line)s: unknown team %(team)r (teams: %(known)s)")
+_UNKNOWN_TEAM_NONE = N_("%(source)s line %(line)s: unknown team %(team)r (teams: none)")
 
 
 def _unknown_reference(
@@ -242,10 +243,11 @@ def _unknown_reference(
     and the template and values of the message (without the source and line)."""
     teams = set(session.scalars(select(Team.name)))
     channels = set(session.scalars(select(Channel.code)))
-    known = ", ".join(sorted(teams)) or "none"
+    known = ", ".join(sorted(teams))
+    unknown_team = _UNKNOWN_TEAM if known else _UNKNOWN_TEAM_NONE
     for index, rule in enumerate(rules.rules):
         if rule.team not in teams:
-            return ["rules", index, "team"], _UNKNOWN_TEAM, {"team": rule.team, "known": known}
+            return ["rules", index, "team"], unknown_team, {"team": rule.team, "known": known}
         for position, code in enumerate(rule.match.channels):
             if code not in channels:
                 return (
@@ -254,8 +256,8 @@ def _unknown_reference(
                     {"code": code},
                 )
     if rules.fallback_team not in teams:
-        return ["fallback_team"], _UNKNOWN_TEAM, {"team": rules.fallback_team, "known": known}
+        return ["fallback_team"], unknown_team, {"team": rules.fallback_team, "known": known}
     for name in rules.teams:
         if name not in teams:
-            return ["teams", name], _UNKNOWN_TEAM, {"team": name, "known": known}
+            return ["teams", name], unknown_team, {"team": name, "known": known}
     return None

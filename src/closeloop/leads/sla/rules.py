@@ -224,9 +224,11 @@ def save_sla_rules(
     known = set(session.scalars(select(Team.name)))
     for name in rules.teams:
         if name not in known:
-            listed = ", ".join(sorted(known)) or "none yet"
+            listed = ", ".join(sorted(known))
             raise Invalid(
-                N_("%(source)s line %(line)s: no team named %(team)r (teams: %(listed)s)"),
+                N_("%(source)s line %(line)s: no team named %(team)r (teams: %(listed)s)")
+                if listed
+                else N_("%(source)s line %(line)s: no team named %(team)r (teams: none yet)"),
                 field=f"teams.{name}",
                 source=source,
                 line=_team_line(text, name),
