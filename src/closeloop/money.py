@@ -36,10 +36,15 @@ def exact_minor(amount: Decimal, currency: str, *, field: str = "amount") -> int
     from closeloop.i18n import N_
 
     if not amount.is_finite() or amount < 0:
-        raise Invalid("must be a non-negative amount", field=field)
+        raise Invalid(N_("must be a non-negative amount"), field=field)
     if amount >= AMOUNT_LIMIT:
         raise Invalid(N_("must be less than %(limit)s"), field=field, limit=f"{AMOUNT_LIMIT:,}")
     places = exponent(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
-        raise Invalid(f"{currency} amounts have at most {places} decimal places", field=field)
+        raise Invalid(
+            N_("%(currency)s amounts have at most %(places)s decimal places"),
+            field=field,
+            currency=currency,
+            places=places,
+        )
     return to_minor(amount, currency)

@@ -84,3 +84,51 @@ def test_bad_input_error_in_chinese_exit_2(db_url: str, tmp_path: Path) -> None:
     assert english.stderr.strip() == (
         "error: by: unknown grouping 'region': choose one of channel, campaign, content"
     )
+
+
+SLA_RULES = """\
+default:
+  first_contact_hours: 2
+  accept_days: 3
+  follow_up_days: 5
+  escalate_after_hours: 4
+  recycle_after_hours: 16
+teams:
+  Nowhere:
+    accept_days: 2
+"""
+
+# (arguments, Chinese line, English line) of errors raised by the services of several domains.
+DOMAIN_ERRORS = [
+    (
+        ("sla", "set", "sla.yaml"),
+        "错误：teams.Nowhere: sla.yaml 第 8 行：没有名为 'Nowhere' 的团队（还没有任何团队）",
+        "error: teams.Nowhere: sla.yaml line 8: no team named 'Nowhere' (teams: none yet)",
+    ),
+    (
+        ("leads", "unmerge", "42"),
+        "错误：id: 没有线索 42",
+        "error: id: no lead 42",
+    ),
+    (
+        ("user", "create", "--email", "wang@example.cn", "--name", "王芳", "--role", "sales_rep",
+         "--locale", "fr"),
+        "错误：locale: 未知语言 'fr'（可选：en, zh_CN）",
+        "error: locale: unknown locale 'fr' (one of en, zh_CN)",
+    ),
+    (
+        ("webhook", "add", "ftp://example.cn/hook"),
+        "错误：url: 'ftp://example.cn/hook' 不是 http(s) 网址",
+        "error: url: 'ftp://example.cn/hook' is not an http(s) URL",
+    ),
+]  # fmt: skip
+
+
+def test_domain_errors_in_chinese_exit_2(db_url: str, tmp_path: Path) -> None:
+    (tmp_path / "sla.yaml").write_text(SLA_RULES, encoding="utf-8")
+    for args, chinese, english in DOMAIN_ERRORS:
+        done = _script(CHINESE, "--lang", "zh_CN", *args, "--db", db_url, cwd=tmp_path)
+        assert (done.returncode, done.stderr.strip()) == (2, chinese), args
+        assert done.stdout == ""
+        done = _script(ENGLISH, *args, "--db", db_url, cwd=tmp_path)
+        assert (done.returncode, done.stderr.strip()) == (2, english), args

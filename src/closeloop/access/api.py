@@ -26,6 +26,7 @@ from closeloop.access.schemas import (
 )
 from closeloop.db.types import MAX_ID
 from closeloop.errors import ClosedLoopError
+from closeloop.i18n import N_
 from closeloop.web.auth import ApiActor, csrf_token, end_session, start_session
 from closeloop.web.params import RowId, request_unit
 
@@ -83,7 +84,7 @@ def sign_out(request: Request) -> Response:
 def me(request: Request, actor: ApiActor) -> UserOut:
     """The caller."""
     if actor.user_id is None:
-        raise ClosedLoopError("the operator has no user row")
+        raise ClosedLoopError(N_("the operator has no user row"))
     with request_unit(request) as session:
         return UserOut.model_validate(user_service.get_user(session, actor, actor.user_id))
 

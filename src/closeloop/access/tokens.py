@@ -42,8 +42,10 @@ def parse_scopes(scopes: str | list[str]) -> frozenset[str]:
     unknown = set(names) - ALL_SCOPES
     if unknown or not names:
         raise Invalid(
-            f"scopes are {', '.join(sorted(ALL_SCOPES))}; got {', '.join(sorted(names)) or 'none'}",
+            N_("scopes are %(known)s; got %(given)s"),
             field="scopes",
+            known=", ".join(sorted(ALL_SCOPES)),
+            given=", ".join(sorted(names)) or "none",
         )
     return frozenset(names)
 
@@ -91,10 +93,10 @@ def authenticate_token(session: Session, token: str) -> Actor:
     """The actor a bearer token stands for; ``Unauthenticated`` if unknown or revoked."""
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
     if row is None or row.revoked_at is not None:
-        raise Unauthenticated("invalid or revoked API token")
+        raise Unauthenticated(N_("invalid or revoked API token"))
     user = active_user(session, row.user_id)
     if user is None:
-        raise Unauthenticated("the token's user is deactivated")
+        raise Unauthenticated(N_("the token's user is deactivated"))
     now = utcnow()
     # Once a minute is enough to tell a used token from a forgotten one, and saves every read
     # call a write.
@@ -121,12 +123,12 @@ def create_own_token(
     from closeloop.errors import Forbidden
 
     if actor.user_id is None:
-        raise Invalid("only a user has tokens", field="user_id")
+        raise Invalid(N_("only a user has tokens"), field="user_id")
     if WRITE not in actor.scopes:
-        raise Forbidden("this API token may only read")
+        raise Forbidden(N_("this API token may only read"))
     checked = parse_scopes(scopes)
     if not checked <= actor.scopes:
-        raise Forbidden("a token cannot grant more than its maker holds")
+        raise Forbidden(N_("a token cannot grant more than its maker holds"))
     return create_token(session, actor, user_id=actor.user_id, name=name, scopes=sorted(checked))
 
 
@@ -136,5 +138,5 @@ def revoke_own_token(session: Session, actor: Actor, *, token_id: int) -> None:
     from closeloop.errors import Forbidden
 
     if WRITE not in actor.scopes:
-        raise Forbidden("this API token may only read")
+        raise Forbidden(N_("this API token may only read"))
     revoke_token(session, actor, token_id=token_id)

@@ -34,7 +34,9 @@ class LockedOut(ClosedLoopError):
     status = 429
 
     def __init__(self, until: datetime) -> None:
-        super().__init__(f"too many failed sign-ins: try again after {until:%H:%M} UTC")
+        super().__init__(
+            N_("too many failed sign-ins: try again after %(time)s UTC"), time=f"{until:%H:%M}"
+        )
         self.until = until
 
 
@@ -88,7 +90,12 @@ def create_user(
         raise Invalid(N_("a user needs a name"), field="full_name")
     checked_role = parse_role(role)
     if locale is not None and locale not in LOCALES:
-        raise Invalid(f"unknown locale {locale!r} (one of {', '.join(LOCALES)})", field="locale")
+        raise Invalid(
+            N_("unknown locale %(locale)r (one of %(names)s)"),
+            field="locale",
+            locale=locale,
+            names=", ".join(LOCALES),
+        )
     if team_id is not None and session.get(Team, team_id) is None:
         raise Invalid(N_("no team %(team_id)s"), field="team_id", team_id=team_id)
     if session.scalars(select(User.id).where(func.lower(User.email) == email)).first():
@@ -131,7 +138,7 @@ def sign_in(session: Session, *, email: str, password: str, now: datetime | None
     user = session.scalars(select(User).where(func.lower(User.email) == key)).first()
     if user is None or not user.is_active:
         verify_password(None, password)
-        raise SignInFailed("wrong e-mail or password")
+        raise SignInFailed(N_("wrong e-mail or password"))
     if user.locked_until is not None and user.locked_until > now:
         raise LockedOut(user.locked_until)
     if not verify_password(user.password_hash, password):
@@ -140,7 +147,7 @@ def sign_in(session: Session, *, email: str, password: str, now: datetime | None
             user.locked_until = now + LOCK_OUT_FOR
             user.failed_sign_ins = 0
             raise LockedOut(user.locked_until)
-        raise SignInFailed("wrong e-mail or password")
+        raise SignInFailed(N_("wrong e-mail or password"))
     user.failed_sign_ins = 0
     user.locked_until = None
     user.last_sign_in_at = now
@@ -163,7 +170,12 @@ def set_password(session: Session, actor: Actor, *, user_id: int, password: str)
 def set_locale(session: Session, actor: Actor, *, locale: str | None) -> None:
     """The acting user's language (None = follow the browser)."""
     if locale is not None and locale not in LOCALES:
-        raise Invalid(f"unknown locale {locale!r} (one of {', '.join(LOCALES)})", field="locale")
+        raise Invalid(
+            N_("unknown locale %(locale)r (one of %(names)s)"),
+            field="locale",
+            locale=locale,
+            names=", ".join(LOCALES),
+        )
     user = session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None:
         return
@@ -229,7 +241,7 @@ def get_user(session: Session, actor: Actor, user_id: int) -> User:
         require(actor, Area.USERS)
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(N_("user %(user_id)s not found"), user_id=user_id)
     return user
 
 
@@ -243,16 +255,16 @@ def update_user(
 
     user = get_user(session, actor, user_id)
     if "write" not in actor.scopes:
-        raise Forbidden("this API token may only read")
+        raise Forbidden(N_("this API token may only read"))
     if allowed(actor, Area.USERS, WRITE):
         permitted = ADMIN_EDITABLE
     elif actor.user_id == user_id:
         permitted = SELF_EDITABLE
     else:
-        raise Forbidden(f"a {actor.role.value} may not change users")
+        raise Forbidden(N_("a %(role)s may not change users"), role=actor.role.value)
     refused = sorted(set(changes) - permitted)
     if refused:
-        raise Forbidden(f"you may not change {', '.join(refused)}")
+        raise Forbidden(N_("you may not change %(fields)s"), fields=", ".join(refused))
     before = snapshot(user, AUDITED_FIELDS)
     values = dict(changes)
     if "email" in values:
@@ -261,20 +273,26 @@ def update_user(
             select(User.id).where(func.lower(User.email) == values["email"], User.id != user.id)
         ).first()
         if taken:
-            raise Conflict(f"a user with e-mail {values['email']} exists", field="body.email")
+            raise Conflict(
+                N_("a user with e-mail %(email)s exists"),
+                field="body.email",
+                email=values["email"],
+            )
     if "full_name" in values:
         name = str(values["full_name"] or "").strip()
         if not name:
-            raise Invalid("a user needs a name", field="body.full_name")
+            raise Invalid(N_("a user needs a name"), field="body.full_name")
         values["full_name"] = name
     if "role" in values:
         values["role"] = parse_role(str(values["role"]), field="body.role").value
     if values.get("locale") is not None and values["locale"] not in LOCALES:
-        raise Invalid(f"unknown locale (one of {', '.join(LOCALES)})", field="body.locale")
+        raise Invalid(
+            N_("unknown locale (one of %(names)s)"), field="body.locale", names=", ".join(LOCALES)
+        )
     if values.get("team_id") is not None and session.get(Team, values["team_id"]) is None:
-        raise Invalid(f"no team {values['team_id']}", field="body.team_id")
+        raise Invalid(N_("no team %(team_id)s"), field="body.team_id", team_id=values["team_id"])
     if values.get("is_active") is False and user.id == actor.user_id:
-        raise Invalid("you cannot deactivate yourself", field="body.is_active")
+        raise Invalid(N_("you cannot deactivate yourself"), field="body.is_active")
     for name, value in values.items():
         setattr(user, name, value)
     session.flush()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from closeloop.access.actor import Actor
 from closeloop.access.policy import Area, require
 from closeloop.errors import NotFound
+from closeloop.i18n import N_
 from closeloop.models import Account, Contact, Lead, LeadStatus, Opportunity, Role, User
 
 Row = TypeVar("Row", Lead, Opportunity, Account, Contact)
@@ -76,6 +77,13 @@ CONDITIONS = {
     Contact: (Area.ACCOUNTS, contact_condition),
 }
 
+NOT_FOUND = {
+    Lead: N_("lead %(id)s not found"),
+    Opportunity: N_("opportunity %(id)s not found"),
+    Account: N_("account %(id)s not found"),
+    Contact: N_("contact %(id)s not found"),
+}
+
 
 def readable(actor: Actor, model: type[Row]) -> Select[tuple[Row]]:
     """``SELECT model`` limited to the rows the actor may see (403 if not the area at all)."""
@@ -88,5 +96,5 @@ def get_readable(session: Session, actor: Actor, model: type[Row], row_id: int) 
     """One row the actor may see, else ``NotFound`` — also when it exists but is not theirs."""
     row = session.scalars(readable(actor, model).where(model.id == row_id)).first()
     if row is None:
-        raise NotFound(f"{model.__tablename__[:-1]} {row_id} not found", field=None)
+        raise NotFound(NOT_FOUND[model], field=None, id=row_id)
     return row

@@ -16,6 +16,7 @@ from closeloop.access.users import active_user, canonical_email
 from closeloop.access.visibility import OWN_ROWS, get_readable, readable
 from closeloop.db.cursor import Page, paginate
 from closeloop.errors import Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.models import Account, Contact, Role, Tag, User, account_tags
 
 ACCOUNT_FIELDS = ("name", "industry", "employees", "region", "city", "owner_id")
@@ -34,15 +35,19 @@ def check_owner(
         return None
     user = active_user(session, owner_id)
     if user is None:
-        raise Invalid(f"no active user {owner_id}", field=field)
+        raise Invalid(N_("no active user %(id)s"), field=field, id=owner_id)
     if actor.role in OWN_ROWS and owner_id != actor.user_id:
-        raise Invalid(f"a {actor.role.value} may only give records to themselves", field=field)
+        raise Invalid(
+            N_("a %(role)s may only give records to themselves"),
+            field=field,
+            role=actor.role.value,
+        )
     if (
         actor.role == Role.SALES_MANAGER
         and owner_id != actor.user_id
         and (actor.team_id is None or user.team_id != actor.team_id)
     ):
-        raise Invalid("a sales manager may only give records to their team", field=field)
+        raise Invalid(N_("a sales manager may only give records to their team"), field=field)
     return owner_id
 
 
@@ -153,7 +158,7 @@ def create_account(session: Session, actor: Actor, *, values: Mapping[str, Any])
         owner_id=owner_id,
     )
     if not account.name:
-        raise Invalid("an account needs a name", field="name")
+        raise Invalid(N_("an account needs a name"), field="name")
     session.add(account)
     record_row_change(
         session, actor, account, entity="account", fields=ACCOUNT_FIELDS, action="create"
@@ -171,7 +176,7 @@ def update_account(
     for name, value in changes.items():
         if name == "name":
             if value is None or not str(value).strip():
-                raise Invalid("an account needs a name", field="name")
+                raise Invalid(N_("an account needs a name"), field="name")
             value = str(value).strip()
         elif name == "owner_id":
             value = check_owner(session, actor, value)
@@ -200,9 +205,11 @@ def set_account_tags(
     for index, raw in enumerate(tags):
         name = " ".join(raw.split())
         if not name:
-            raise Invalid("a tag cannot be empty", field=f"tags.{index}")
+            raise Invalid(N_("a tag cannot be empty"), field=f"tags.{index}")
         if len(name) > MAX_TAG_LENGTH:
-            raise Invalid(f"at most {MAX_TAG_LENGTH} characters", field=f"tags.{index}")
+            raise Invalid(
+                N_("at most %(max)s characters"), field=f"tags.{index}", max=MAX_TAG_LENGTH
+            )
         wanted.setdefault(name.casefold(), name)
     before = tags_of(session, [account.id])[account.id]
     existing = {
@@ -283,12 +290,12 @@ def _contact_value(session: Session, actor: Actor, name: str, value: Any) -> Any
         try:
             get_readable(session, actor, Account, value)
         except NotFound:
-            raise Invalid(f"no account {value}", field="account_id") from None
+            raise Invalid(N_("no account %(id)s"), field="account_id", id=value) from None
     if name == "email" and value is not None and str(value).strip():
         return canonical_email(str(value))
     if name == "full_name":
         if value is None or not str(value).strip():
-            raise Invalid("a contact needs a name", field="full_name")
+            raise Invalid(N_("a contact needs a name"), field="full_name")
         return str(value).strip()
     if name in ("email", "phone", "title"):
         return _clean(value)

@@ -19,6 +19,7 @@ from closeloop.analytics.leaderboard import LeaderboardRow, leaderboard
 from closeloop.analytics.period import Grouping, Period
 from closeloop.analytics.roi import RoiRow, roi_report
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.web.auth import ApiActor
 from closeloop.web.params import IdFilter, request_unit
 
@@ -64,8 +65,10 @@ class LeaderboardOut(BaseModel):
 def _period(start: date | None, end: date | None) -> Period:
     if start and end and start > end:
         raise Invalid(
-            f"impossible date range: {start.isoformat()} is after {end.isoformat()}",
+            N_("impossible date range: %(start)s is after %(end)s"),
             field="query.from",
+            start=start.isoformat(),
+            end=end.isoformat(),
         )
     return Period(start, end)
 

@@ -25,6 +25,7 @@ from closeloop.analytics.period import Period
 from closeloop.analytics.ratios import ratio
 from closeloop.config import get_settings
 from closeloop.errors import Conflict
+from closeloop.i18n import N_
 from closeloop.models import Lead, Opportunity, Order, Role, StageOutcome, Team, User
 from closeloop.money import from_minor, to_minor
 
@@ -112,8 +113,11 @@ def leaderboard(session: Session, *, period: Period, team_id: int | None = None)
         currencies.add(currency)
     if len(currencies) > 1:
         raise Conflict(
-            f"orders are booked in several currencies ({', '.join(sorted(currencies))}); "
-            "the leaderboard needs one currency"
+            N_(
+                "orders are booked in several currencies (%(currencies)s); "
+                "the leaderboard needs one currency"
+            ),
+            currencies=", ".join(sorted(currencies)),
         )
     currency = currencies.pop() if currencies else get_settings().currency
 

@@ -28,8 +28,10 @@ class Period:
     def __post_init__(self) -> None:
         if self.start and self.end and self.start > self.end:
             raise Invalid(
-                f"impossible date range: {self.start.isoformat()} is after {self.end.isoformat()}",
+                N_("impossible date range: %(start)s is after %(end)s"),
                 field="from",
+                start=self.start.isoformat(),
+                end=self.end.isoformat(),
             )
 
     @property

@@ -111,7 +111,12 @@ def reports_page(
     """ROI by channel, campaign or content; the funnel; the leaderboard of reps."""
     require(actor, Area.REPORTS)
     if tab not in TABS:
-        raise Invalid(f"unknown report {tab!r}: choose one of {', '.join(TABS)}", field="tab")
+        raise Invalid(
+            N_("unknown report %(tab)r: choose one of %(choices)s"),
+            field="tab",
+            tab=tab,
+            choices=", ".join(TABS),
+        )
     fmt = formatter(request, actor)
     q = _report_query(by, start, end)
     sheet: Sheet | None = None
@@ -235,4 +240,4 @@ def leaderboard_export(
 
 def _check_kind(kind: str) -> None:
     if kind not in ("csv", "xlsx"):
-        raise Invalid(f"unknown file type {kind!r}: choose csv or xlsx", field="kind")
+        raise Invalid(N_("unknown file type %(kind)r: choose csv or xlsx"), field="kind", kind=kind)

@@ -14,6 +14,7 @@ from closeloop.analytics.ratios import as_one_to_n, per_unit, ratio
 from closeloop.analytics.repository import GroupMeasures
 from closeloop.config import get_settings
 from closeloop.errors import Conflict
+from closeloop.i18n import N_
 from closeloop.money import exponent, from_minor
 
 NO_GROUP = "(none)"
@@ -135,9 +136,11 @@ def _single_currency(measures: Iterable[GroupMeasures]) -> str:
         currencies |= m.currencies
     if len(currencies) > 1:
         raise Conflict(
-            "amounts are booked in several currencies ("
-            + ", ".join(sorted(currencies))
-            + "); the report needs one currency"
+            N_(
+                "amounts are booked in several currencies (%(currencies)s); "
+                "the report needs one currency"
+            ),
+            currencies=", ".join(sorted(currencies)),
         )
     return currencies.pop() if currencies else get_settings().currency
 

@@ -18,6 +18,7 @@ from closeloop.access.actor import READ, Actor
 from closeloop.access.policy import Area, require
 from closeloop.db.cursor import Page, paginate
 from closeloop.errors import Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.models import Allocation, Invoice, InvoiceAdjustment, Order, Payment
 
 ORDER_SORTS: Mapping[str, ColumnElement[Any]] = {
@@ -51,7 +52,7 @@ def _start_of(day: date, days_after: int = 0) -> datetime:
 
 def _range(start: Any, end: Any, field: str) -> None:
     if start is not None and end is not None and start > end:
-        raise Invalid("must not be after the end of the range", field=f"query.{field}")
+        raise Invalid(N_("must not be after the end of the range"), field=f"query.{field}")
 
 
 def _page(
@@ -117,7 +118,7 @@ def get_order(session: Session, actor: Actor, order_id: int) -> Order:
     require(actor, Area.CASH, READ)
     order = session.get(Order, order_id)
     if order is None:
-        raise NotFound(f"order {order_id} not found")
+        raise NotFound(N_("order %(id)s not found"), id=order_id)
     return order
 
 
@@ -218,7 +219,7 @@ def get_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
     require(actor, Area.CASH, READ)
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
-        raise NotFound(f"invoice {invoice_id} not found")
+        raise NotFound(N_("invoice %(id)s not found"), id=invoice_id)
     return invoice
 
 
@@ -294,7 +295,7 @@ def get_payment(session: Session, actor: Actor, payment_id: int) -> Payment:
     require(actor, Area.CASH, READ)
     payment = session.get(Payment, payment_id)
     if payment is None:
-        raise NotFound(f"payment {payment_id} not found")
+        raise NotFound(N_("payment %(id)s not found"), id=payment_id)
     return payment
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import Session
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -64,7 +65,7 @@ def decode_cursor(cursor: str, *, field: str = "query.cursor") -> tuple[Any, int
             raise ValueError
         return _decode_value(value), row_id
     except (ValueError, TypeError, binascii.Error, KeyError):
-        raise Invalid("not a cursor this API gave out", field=field) from None
+        raise Invalid(N_("not a cursor this API gave out"), field=field) from None
 
 
 def paginate(
@@ -79,7 +80,7 @@ def paginate(
 ) -> Page[Any]:
     """One page of ``statement`` (which selects one entity) and the cursor of the next page."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise Invalid(f"between 1 and {MAX_LIMIT}", field="query.limit")
+        raise Invalid(N_("between 1 and %(max)s"), field="query.limit", max=MAX_LIMIT)
     if cursor:
         after_value, after_id = decode_cursor(cursor)
         if descending:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from closeloop.errors import DatabaseUnavailable
+from closeloop.i18n import N_
 
 
 def normalize_url(url: str) -> str:
@@ -27,8 +28,11 @@ def normalize_url(url: str) -> str:
         make_url(url)
     except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
         raise DatabaseUnavailable(
-            f"not a database URL: {url!r} (try sqlite:///closeloop.db "
-            "or postgresql+psycopg://user@host/dbname)"
+            N_(
+                "not a database URL: %(url)r (try sqlite:///closeloop.db "
+                "or postgresql+psycopg://user@host/dbname)"
+            ),
+            url=url,
         ) from None
     return url
 
@@ -56,7 +60,8 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseUnavailable(
-            f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
+            N_("unsupported database %(backend)r: use SQLite or PostgreSQL"),
+            backend=parsed.get_backend_name(),
         )
     try:
         if parsed.get_backend_name() == "sqlite":
@@ -68,11 +73,15 @@ def make_engine(url: str) -> Engine:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except (NoSuchModuleError, ImportError):  # ImportError: a known dialect, its driver missing
-        raise DatabaseUnavailable(f"no driver for {parsed.drivername!r}") from None
+        raise DatabaseUnavailable(
+            N_("no driver for %(driver)r"), driver=parsed.drivername
+        ) from None
     except DBAPIError as error:  # also "file is not a database", "invalid connection option"
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise DatabaseUnavailable(
-            f"cannot open database {parsed.render_as_string(hide_password=True)}: {reason}"
+            N_("cannot open database %(url)s: %(reason)s"),
+            url=parsed.render_as_string(hide_password=True),
+            reason=reason,
         ) from None
     return engine
 

@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from closeloop.errors import SchemaOutOfDate
+from closeloop.i18n import N_
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -49,8 +50,12 @@ def ensure_current(engine: Engine) -> None:
     if revision == head_revision():
         return
     if revision is None:
-        raise SchemaOutOfDate("the database has no Closeloop schema yet: run `closeloop init`")
+        raise SchemaOutOfDate(N_("the database has no Closeloop schema yet: run `closeloop init`"))
     raise SchemaOutOfDate(
-        f"the database schema is at {revision}, this version needs {head_revision()}: "
-        "run `closeloop init` to upgrade it"
+        N_(
+            "the database schema is at %(revision)s, this version needs %(head)s: "
+            "run `closeloop init` to upgrade it"
+        ),
+        revision=revision,
+        head=head_revision(),
     )

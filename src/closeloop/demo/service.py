@@ -22,6 +22,7 @@ from closeloop.demo.reference import Reference, create_reference
 from closeloop.demo.spend import spend_entries, targets
 from closeloop.demo.timeline import creation_times, epoch, months_before
 from closeloop.errors import Conflict, Invalid
+from closeloop.i18n import N_
 from closeloop.models import Lead
 
 BATCH_SIZE = 50_000
@@ -48,11 +49,15 @@ class DemoOptions:
 
     def __post_init__(self) -> None:
         if self.leads < 1:
-            raise Invalid("must be at least 1", field="leads")
+            raise Invalid(N_("must be at least 1"), field="leads")
         if not 1 <= self.months <= 120:
-            raise Invalid("must be between 1 and 120", field="months")
+            raise Invalid(N_("must be between 1 and 120"), field="months")
         if len(self.currency) != 3 or not self.currency.isalpha():
-            raise Invalid(f"not an ISO currency code: {self.currency!r}", field="currency")
+            raise Invalid(
+                N_("not an ISO currency code: %(currency)r"),
+                field="currency",
+                currency=self.currency,
+            )
 
     @property
     def start(self) -> date:
@@ -78,8 +83,11 @@ def generate_demo(
         existing = session.scalar(select(func.count()).select_from(Lead)) or 0
         if existing and not reset:
             raise Conflict(
-                f"the database already holds {existing:,} leads: "
-                "use `closeloop demo --reset` to replace everything with the demo company"
+                N_(
+                    "the database already holds %(existing)s leads: "
+                    "use `closeloop demo --reset` to replace everything with the demo company"
+                ),
+                existing=f"{existing:,}",
             )
     with engine.begin() as connection:
         loader.wipe(connection)

@@ -18,6 +18,7 @@ from dramatiq.middleware import (
 
 from closeloop.config import Settings
 from closeloop.errors import ClosedLoopError
+from closeloop.i18n import N_
 from closeloop.jobs.schedule import LocalSlotClaims, RedisSlotClaims, SlotClaims
 
 BrokerKind = Literal["redis", "memory"]
@@ -70,4 +71,6 @@ def check_redis(settings: Settings) -> None:
         client.ping()
         client.close()
     except (redis.RedisError, ValueError) as error:
-        raise QueueUnavailable(f"cannot reach Redis at {settings.redis_url}: {error}") from None
+        raise QueueUnavailable(
+            N_("cannot reach Redis at %(url)s: %(error)s"), url=settings.redis_url, error=error
+        ) from None

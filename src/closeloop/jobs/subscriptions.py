@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from closeloop.db.types import utcnow
 from closeloop.errors import Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.jobs.webhooks import new_secret
 from closeloop.models import WebhookSubscription
 
@@ -21,11 +22,13 @@ def parse_topics(text: str) -> list[str]:
     """``lead.*,lead.assigned`` → a list; raise ``Invalid`` naming the bad topic."""
     topics = [part.strip() for part in text.split(",") if part.strip()]
     if not topics:
-        raise Invalid("give at least one topic (e.g. * or lead.*)", field="topics")
+        raise Invalid(N_("give at least one topic (e.g. * or lead.*)"), field="topics")
     for topic in topics:
         if not TOPIC_PATTERN.match(topic):
             raise Invalid(
-                f"{topic!r} is not a topic: use *, lead.assigned or lead.*", field="topics"
+                N_("%(topic)r is not a topic: use *, lead.assigned or lead.*"),
+                field="topics",
+                topic=topic,
             )
     return list(dict.fromkeys(topics))
 
@@ -36,11 +39,11 @@ def add_subscription(
     """Subscribe a URL; returns the row and whether its secret was generated."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid(f"{url!r} is not an http(s) URL", field="url")
+        raise Invalid(N_("%(url)r is not an http(s) URL"), field="url", url=url)
     if len(url) > 1000:
-        raise Invalid("longer than 1000 characters", field="url")
+        raise Invalid(N_("longer than %(max)s characters"), field="url", max=1000)
     if secret is not None and len(secret) < 16:
-        raise Invalid("a secret needs at least 16 characters", field="secret")
+        raise Invalid(N_("a secret needs at least 16 characters"), field="secret")
     generated = secret is None
     row = WebhookSubscription(
         url=url,
@@ -64,6 +67,6 @@ def remove_subscription(session: Session, subscription_id: int) -> None:
     """Delete a subscription; its undelivered deliveries end dead when next tried."""
     row = session.get(WebhookSubscription, subscription_id)
     if row is None:
-        raise NotFound(f"webhook {subscription_id}: no such subscription")
+        raise NotFound(N_("webhook %(id)s: no such subscription"), id=subscription_id)
     session.delete(row)
     session.flush()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closeloop.errors import ClosedLoopError, Invalid
+from closeloop.i18n import N_
 from closeloop.leads.capture.attribution import Attribution, Source
 from closeloop.models import ApiKey
 
@@ -52,7 +53,7 @@ def create_api_key(
 ) -> IssuedKey:
     """Issue a key whose leads count for the given channel (and campaign, content, form)."""
     if not channel:
-        raise Invalid("a key belongs to a channel", field="channel")
+        raise Invalid(N_("a key belongs to a channel"), field="channel")
     source = Attribution(session).explicit(channel, campaign, content)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     label = name or " / ".join(p for p in (channel, campaign, content, form_name) if p)
@@ -73,8 +74,8 @@ def create_api_key(
 def authenticate(session: Session, key: str | None) -> KeyHolder:
     """The holder of a valid, unrevoked key; ``Unauthorized`` otherwise."""
     if not key:
-        raise Unauthorized("missing X-API-Key header")
+        raise Unauthorized(N_("missing X-API-Key header"))
     row = session.scalars(select(ApiKey).where(ApiKey.key_hash == _digest(key))).first()
     if row is None or row.revoked_at is not None:
-        raise Unauthorized("invalid or revoked API key")
+        raise Unauthorized(N_("invalid or revoked API key"))
     return KeyHolder(row.id, Source(row.channel_id, row.campaign_id, row.content_id), row.form_name)

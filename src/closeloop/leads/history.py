@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closeloop.errors import NotFound
+from closeloop.i18n import N_
 from closeloop.models import Lead, LeadDecision, LeadStatusChange, User
 
 
@@ -26,7 +27,7 @@ class HistoryEntry:
 def lead_history(session: Session, *, lead_id: int) -> list[HistoryEntry]:
     """Every status change and decision of the lead, oldest first (status first on a tie)."""
     if session.get(Lead, lead_id) is None:
-        raise NotFound(f"no lead with id {lead_id}", field="lead_id")
+        raise NotFound(N_("no lead with id %(lead_id)s"), field="lead_id", lead_id=lead_id)
     emails: dict[int | None, str] = dict(session.execute(select(User.id, User.email)).all())
     entries: list[tuple[datetime, int, int, HistoryEntry]] = []
     changes = session.scalars(select(LeadStatusChange).where(LeadStatusChange.lead_id == lead_id))

@@ -23,6 +23,7 @@ from closeloop.access.visibility import OWN_ROWS, get_readable, readable
 from closeloop.db.cursor import Page, paginate
 from closeloop.db.types import UTCDateTime
 from closeloop.errors import Conflict, Forbidden, Invalid
+from closeloop.i18n import N_
 from closeloop.leads.capture.normalize import (
     NormalizationError,
     clean_email,
@@ -131,12 +132,17 @@ def lead_list_query(actor: Actor, filters: LeadFilters) -> Select[tuple[Lead]]:
     statement = readable(actor, Lead)
     for name in ("q", "tag"):
         if "\x00" in (getattr(filters, name) or ""):
-            raise Invalid("contains a NUL character", field=f"query.{name}")
+            raise Invalid(N_("contains a NUL character"), field=f"query.{name}")
     known = [s.value for s in LeadStatus]
     for status in filters.statuses:
         if status not in known:
             names = ", ".join(known)
-            raise Invalid(f"unknown status {status!r} (one of {names})", field="query.status")
+            raise Invalid(
+                N_("unknown status %(status)r (one of %(names)s)"),
+                field="query.status",
+                status=status,
+                names=names,
+            )
     if filters.statuses:
         statement = statement.where(Lead.status.in_(filters.statuses))
     for name in ("owner_id", "team_id", "channel_id", "campaign_id", "content_id"):
@@ -146,7 +152,7 @@ def lead_list_query(actor: Actor, filters: LeadFilters) -> Select[tuple[Lead]]:
     if filters.min_score is not None:
         statement = statement.where(Lead.score >= filters.min_score)
     if filters.created_from and filters.created_to and filters.created_from > filters.created_to:
-        raise Invalid("must not be before created_from", field="query.created_to")
+        raise Invalid(N_("must not be before created_from"), field="query.created_to")
     if filters.created_from:
         statement = statement.where(Lead.created_at >= day_start(filters.created_from))
     if filters.created_to:
@@ -210,7 +216,7 @@ def _changeable(session: Session, actor: Actor, lead_id: int) -> Lead:
     require(actor, Area.LEADS, WRITE)
     lead = get_readable(session, actor, Lead, lead_id)
     if actor.role in OWN_ROWS and lead.owner_id != actor.user_id:
-        raise Forbidden(f"lead {lead_id} is not yours: claim it first")
+        raise Forbidden(N_("lead %(lead_id)s is not yours: claim it first"), lead_id=lead_id)
     return lead
 
 
@@ -235,7 +241,7 @@ def _cleaned(values: dict[str, Any], default_region: str | None) -> dict[str, An
             else:
                 out[name] = clean_text(value)
         except NormalizationError as error:
-            raise Invalid(str(error), field=f"body.{name}") from None
+            raise Invalid(error.template, field=f"body.{name}", **error.values) from None
     if "company" in out:
         out["company_key"] = company_key(out["company"])
     return out
@@ -243,7 +249,15 @@ def _cleaned(values: dict[str, Any], default_region: str | None) -> dict[str, An
 
 def _check_reachable(values: dict[str, Any]) -> None:
     if not values.get("email") and not values.get("phone"):
-        raise Invalid("a lead needs an e-mail or a phone to reach the person", field="body.email")
+        raise Invalid(
+            N_("a lead needs an e-mail or a phone to reach the person"), field="body.email"
+        )
+
+
+_EXISTS = {
+    "email": N_("a lead with this email exists already"),
+    "phone": N_("a lead with this phone exists already"),
+}
 
 
 def _check_unique(session: Session, values: dict[str, Any], lead_id: int | None) -> None:
@@ -256,7 +270,7 @@ def _check_unique(session: Session, values: dict[str, Any], lead_id: int | None)
         if lead_id is not None:
             statement = statement.where(Lead.id != lead_id)
         if session.scalars(statement.limit(1)).first() is not None:
-            raise Conflict(f"a lead with this {name} exists already", field=f"body.{name}")
+            raise Conflict(_EXISTS[name], field=f"body.{name}")
 
 
 def _source(session: Session, values: dict[str, Any]) -> dict[str, int | None]:
@@ -269,19 +283,19 @@ def _source(session: Session, values: dict[str, Any]) -> dict[str, int | None]:
     if content_id is not None:
         content = session.get(Content, content_id)
         if content is None:
-            raise Invalid(f"no content {content_id}", field="body.content_id")
+            raise Invalid(N_("no content %(id)s"), field="body.content_id", id=content_id)
         if campaign_id is not None and campaign_id != content.campaign_id:
-            raise Invalid("the content belongs to another campaign", field="body.campaign_id")
+            raise Invalid(N_("the content belongs to another campaign"), field="body.campaign_id")
         campaign_id = content.campaign_id
     if campaign_id is not None:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
-            raise Invalid(f"no campaign {campaign_id}", field="body.campaign_id")
+            raise Invalid(N_("no campaign %(id)s"), field="body.campaign_id", id=campaign_id)
         if channel_id is not None and channel_id != campaign.channel_id:
-            raise Invalid("the campaign belongs to another channel", field="body.channel_id")
+            raise Invalid(N_("the campaign belongs to another channel"), field="body.channel_id")
         channel_id = campaign.channel_id
     if channel_id is not None and session.get(Channel, channel_id) is None:
-        raise Invalid(f"no channel {channel_id}", field="body.channel_id")
+        raise Invalid(N_("no channel %(id)s"), field="body.channel_id", id=channel_id)
     return {"channel_id": channel_id, "campaign_id": campaign_id, "content_id": content_id}
 
 
@@ -371,9 +385,9 @@ def set_tags(session: Session, actor: Actor, *, lead_id: int, names: list[str]) 
     for index, raw in enumerate(names):
         name = clean_text(raw)
         if not name:
-            raise Invalid("a tag needs a name", field=f"body.tags.{index}")
+            raise Invalid(N_("a tag needs a name"), field=f"body.tags.{index}")
         if len(name) > 60:
-            raise Invalid("at most 60 characters", field=f"body.tags.{index}")
+            raise Invalid(N_("at most %(max)s characters"), field=f"body.tags.{index}", max=60)
         wanted.setdefault(name.lower(), name)
     before = tags_of(session, lead.id)
 

@@ -14,6 +14,7 @@ from closeloop.access.policy import Area, require
 from closeloop.access.visibility import get_readable, lead_condition
 from closeloop.db.cursor import Page, paginate
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.leads.history import HistoryEntry, lead_history
 from closeloop.leads.records import day_start
 from closeloop.models import Lead, Touch
@@ -49,7 +50,7 @@ def list_touches(
         get_readable(session, actor, Lead, filters.lead_id)
     column, descending = sort_order(sort, TOUCH_SORTABLE, "-occurred_at")
     if "\x00" in (filters.kind or ""):
-        raise Invalid("contains a NUL character", field="query.kind")
+        raise Invalid(N_("contains a NUL character"), field="query.kind")
     statement = select(Touch)
     condition = lead_condition(actor)
     if not _is_true(condition):
@@ -62,7 +63,7 @@ def list_touches(
             statement = statement.where(getattr(Touch, name) == value)
     start, end_day = filters.occurred_from, filters.occurred_to
     if start and end_day and start > end_day:
-        raise Invalid("must not be before from", field="query.to")
+        raise Invalid(N_("must not be before from"), field="query.to")
     if filters.occurred_from:
         statement = statement.where(Touch.occurred_at >= day_start(filters.occurred_from))
     if filters.occurred_to:

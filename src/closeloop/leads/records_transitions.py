@@ -19,6 +19,7 @@ from closeloop.access.audit import record_change, snapshot
 from closeloop.access.policy import Area, require
 from closeloop.access.visibility import get_readable
 from closeloop.errors import Conflict, Forbidden, Invalid
+from closeloop.i18n import N_
 from closeloop.jobs.outbox import emit
 from closeloop.leads.capture.normalize import clean_text
 from closeloop.leads.decisions import DecisionKind, record_decision
@@ -45,7 +46,7 @@ def _as_rep(
     """Run a rep's action on a lead the actor may see, acting as the actor; audit it."""
     require(actor, Area.LEADS, WRITE)
     if actor.user_id is None:
-        raise Forbidden("only a signed-in user acts on leads as a rep")
+        raise Forbidden(N_("only a signed-in user acts on leads as a rep"))
     lead = get_readable(session, actor, Lead, lead_id)
     before = snapshot(lead, TRANSITION_FIELDS)
     result = call(actor.user_id)
@@ -95,7 +96,7 @@ def return_to_marketing(
 ) -> actions.ActionResult:
     """The owner returns the lead to marketing for nurture, saying why."""
     if not (reason or "").strip():
-        raise Invalid("a reason is required to return a lead to marketing", field="body.reason")
+        raise Invalid(N_("a reason is required to return a lead to marketing"), field="body.reason")
     return _as_rep(
         session,
         actor,
@@ -149,23 +150,40 @@ def assign(
     a lead in the pool or in nurture becomes worked again. The rep's first-contact clock starts."""
     require(actor, Area.LEADS, WRITE)
     if actor.role not in ASSIGNERS:
-        raise Forbidden(f"a {actor.role.value} may not assign leads: managers and admins do")
+        raise Forbidden(
+            N_("a %(role)s may not assign leads: managers and admins do"), role=actor.role.value
+        )
     get_readable(session, actor, Lead, lead_id)
     rep = routing_repo.lock_rep(session, owner_id)  # the rep's row before the lead's
     if rep is None:
-        raise Invalid(f"no user {owner_id}", field="body.owner_id")
+        raise Invalid(N_("no user %(id)s"), field="body.owner_id", id=owner_id)
     if rep.role not in actions.REP_ROLES or not rep.is_active:
-        raise Invalid(f"{rep.email} is not an active sales rep or SDR", field="body.owner_id")
+        raise Invalid(
+            N_("%(email)s is not an active sales rep or SDR"),
+            field="body.owner_id",
+            email=rep.email,
+        )
     if actor.role == Role.SALES_MANAGER and (actor.team_id is None or rep.team_id != actor.team_id):
-        raise Invalid(f"{rep.email} is not in your team", field="body.owner_id")
+        raise Invalid(N_("%(email)s is not in your team"), field="body.owner_id", email=rep.email)
     lead = session.get_one(Lead, lead_id, with_for_update=True, populate_existing=True)
     if not is_open(lead.status):
-        raise Conflict(f"lead {lead_id} is {lead.status}: only open leads are assigned")
+        raise Conflict(
+            N_("lead %(lead_id)s is %(status)s: only open leads are assigned"),
+            lead_id=lead_id,
+            status=lead.status,
+        )
     if lead.owner_id == rep.id:
-        raise Conflict(f"lead {lead_id} is already {rep.email}'s")
+        raise Conflict(
+            N_("lead %(lead_id)s is already %(email)s's"), lead_id=lead_id, email=rep.email
+        )
     load = routing_repo.open_loads(session, [rep.id]).get(rep.id, 0)
     if rep.max_open_leads is not None and load >= rep.max_open_leads:
-        raise Conflict(f"{rep.email} has {load} open leads, the cap is {rep.max_open_leads}")
+        raise Conflict(
+            N_("%(email)s has %(load)s open leads, the cap is %(cap)s"),
+            email=rep.email,
+            load=load,
+            cap=rep.max_open_leads,
+        )
     before = snapshot(lead, TRANSITION_FIELDS)
     version = current_rules(session).version
     lead.owner_id, lead.team_id, lead.pool_entered_at = rep.id, rep.team_id, None

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from closeloop.errors import InvalidTransition
+from closeloop.i18n import N_
 from closeloop.jobs.outbox import emit
 from closeloop.models import Lead, LeadStatus, LeadStatusChange
 
@@ -43,7 +44,11 @@ def check_transition(lead_id: int, from_status: str, to_status: str) -> None:
     """Raise ``InvalidTransition`` unless ``from_status → to_status`` is allowed."""
     if to_status not in ALLOWED.get(from_status, frozenset()):
         raise InvalidTransition(
-            f"lead {lead_id} is {from_status} and cannot become {to_status}", field="status"
+            N_("lead %(lead_id)s is %(from_status)s and cannot become %(to_status)s"),
+            field="status",
+            lead_id=lead_id,
+            from_status=from_status,
+            to_status=to_status,
         )
 
 

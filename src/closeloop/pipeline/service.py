@@ -18,6 +18,7 @@ from closeloop.accounts.service import check_owner, default_owner
 from closeloop.db.cursor import Page, paginate
 from closeloop.db.types import utcnow
 from closeloop.errors import Invalid, InvalidTransition, NotFound
+from closeloop.i18n import N_
 from closeloop.models import Account, Lead, Opportunity, OpportunityStageChange, Stage, StageOutcome
 from closeloop.money import exact_minor, from_minor
 
@@ -74,7 +75,7 @@ def list_opportunities(
 ) -> Page[Opportunity]:
     """One page of the opportunities the actor may see."""
     if filters.close_from and filters.close_to and filters.close_from > filters.close_to:
-        raise Invalid("must not be after close_to", field="query.close_from")
+        raise Invalid(N_("must not be after close_to"), field="query.close_from")
     statement = readable(actor, Opportunity)
     if filters.status:
         statement = statement.where(Opportunity.status == filters.status)
@@ -106,7 +107,7 @@ def get_opportunity(session: Session, actor: Actor, opportunity_id: int) -> Oppo
 def _stage(session: Session, stage_id: int) -> Stage:
     stage = session.get(Stage, stage_id)
     if stage is None:
-        raise Invalid(f"no stage {stage_id}", field="stage_id")
+        raise Invalid(N_("no stage %(id)s"), field="stage_id", id=stage_id)
     return stage
 
 
@@ -116,20 +117,22 @@ def open_opportunity(session: Session, actor: Actor, *, values: Mapping[str, Any
     try:
         get_readable(session, actor, Account, values["account_id"])
     except NotFound:
-        raise Invalid(f"no account {values['account_id']}", field="account_id") from None
+        raise Invalid(
+            N_("no account %(id)s"), field="account_id", id=values["account_id"]
+        ) from None
     if values.get("lead_id") is not None and session.get(Lead, values["lead_id"]) is None:
-        raise Invalid(f"no lead {values['lead_id']}", field="lead_id")
+        raise Invalid(N_("no lead %(lead_id)s"), field="lead_id", lead_id=values["lead_id"])
     stage = _stage(session, values["stage_id"])
     owner_id = values.get("owner_id")
     owner_id = check_owner(session, actor, owner_id) if owner_id else default_owner(actor)
     name = str(values["name"]).strip()
     if not name:
-        raise Invalid("an opportunity needs a name", field="name")
+        raise Invalid(N_("an opportunity needs a name"), field="name")
     currency = values["currency"]
     now = utcnow()
     status = StageOutcome(stage.outcome)
     if status == StageOutcome.LOST:
-        raise Invalid("an opportunity cannot be opened at a lost stage", field="stage_id")
+        raise Invalid(N_("an opportunity cannot be opened at a lost stage"), field="stage_id")
     opportunity = Opportunity(
         name=name,
         account_id=values["account_id"],
@@ -172,7 +175,9 @@ def update_opportunity(
     require(actor, Area.PIPELINE, WRITE)
     if opportunity.status != StageOutcome.OPEN:
         raise InvalidTransition(
-            f"opportunity {opportunity.id} is {opportunity.status}: it changes no more"
+            N_("opportunity %(id)s is %(status)s: it changes no more"),
+            id=opportunity.id,
+            status=opportunity.status,
         )
     before = snapshot(opportunity, FIELDS)
     for name in ("lost_reason", "competitor", "expected_close", "probability"):
@@ -182,7 +187,7 @@ def update_opportunity(
     if "name" in changes:
         name = (changes["name"] or "").strip()
         if not name:
-            raise Invalid("an opportunity needs a name", field="name")
+            raise Invalid(N_("an opportunity needs a name"), field="name")
         opportunity.name = name
     if "owner_id" in changes:
         opportunity.owner_id = check_owner(session, actor, changes["owner_id"])
@@ -191,14 +196,14 @@ def update_opportunity(
         amount = changes.get("amount")
         if amount is None:
             if "amount" in changes:
-                raise Invalid("an opportunity needs an amount", field="amount")
+                raise Invalid(N_("an opportunity needs an amount"), field="amount")
             amount = amount_of(opportunity)
         opportunity.amount_minor = exact_minor(amount, currency, field="amount")
         opportunity.currency = currency
     if changes.get("stage_id") is not None and changes["stage_id"] != opportunity.stage_id:
         _move(session, actor, opportunity, _stage(session, changes["stage_id"]))
     elif "stage_id" in changes and changes["stage_id"] is None:
-        raise Invalid("an opportunity is always at a stage", field="stage_id")
+        raise Invalid(N_("an opportunity is always at a stage"), field="stage_id")
     record_row_change(
         session,
         actor,
@@ -214,10 +219,10 @@ def update_opportunity(
 def _move(session: Session, actor: Actor, opportunity: Opportunity, stage: Stage) -> None:
     """Move to ``stage`` of the same pipeline; won/lost close it (lost needs a reason)."""
     if stage.pipeline_id != opportunity.pipeline_id:
-        raise Invalid(f"stage {stage.id} belongs to another pipeline", field="stage_id")
+        raise Invalid(N_("stage %(id)s belongs to another pipeline"), field="stage_id", id=stage.id)
     outcome = StageOutcome(stage.outcome)
     if outcome == StageOutcome.LOST and not opportunity.lost_reason:
-        raise Invalid("say why it was lost", field="lost_reason")
+        raise Invalid(N_("say why it was lost"), field="lost_reason")
     now = utcnow()
     session.add(
         OpportunityStageChange(

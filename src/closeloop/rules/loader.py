@@ -56,7 +56,13 @@ def parse_rules(text: str, schema: type[M], *, source: str = "rules") -> M:
         path = [str(part) for part in first["loc"]]
         line = _line_of(node, list(first["loc"]))
         where = ".".join(path) or "(top)"
-        raise Invalid(f"{source} line {line}: {first['msg']}", field=where) from None
+        raise Invalid(
+            N_("%(source)s line %(line)s: %(reason)s"),
+            field=where,
+            source=source,
+            line=line,
+            reason=first["msg"],
+        ) from None
 
 
 def _line_of(node: Any, path: list[Any]) -> int:

@@ -22,6 +22,7 @@ from closeloop.access.tokens import Unauthenticated, authenticate_token
 from closeloop.access.users import active_user
 from closeloop.db.engine import unit_of_work
 from closeloop.errors import Forbidden
+from closeloop.i18n import N_
 from closeloop.models import User
 
 SESSION_COOKIE = "closeloop_session"
@@ -73,7 +74,7 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     """Refuse a state-changing request whose CSRF token is missing or not the session's."""
     expected = request.session.get("csrf")
     if not expected or not submitted or not hmac.compare_digest(str(expected), submitted):
-        raise Forbidden("the form expired or came from another site: reload the page and retry")
+        raise Forbidden(N_("the form expired or came from another site: reload the page and retry"))
 
 
 def session_actor(request: Request) -> Actor | None:
@@ -98,7 +99,7 @@ def api_actor(request: Request) -> Actor:
             return authenticate_token(session, authorization[7:].strip())
     actor = session_actor(request)
     if actor is None:
-        raise Unauthenticated("sign in, or send an API token as Authorization: Bearer <token>")
+        raise Unauthenticated(N_("sign in, or send an API token as Authorization: Bearer <token>"))
     if request.method not in SAFE_METHODS:
         check_csrf(request, request.headers.get(CSRF_HEADER))
     return actor

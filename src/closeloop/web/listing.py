@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement
 
 from closeloop.db.cursor import MAX_LIMIT
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 Item = TypeVar("Item")
 
@@ -54,5 +55,7 @@ def sort_order(
     descending = text.startswith("-")
     name = text.lstrip("-")
     if name not in sortable:
-        raise Invalid(f"sortable by {', '.join(sorted(sortable))}", field="query.sort")
+        raise Invalid(
+            N_("sortable by %(names)s"), field="query.sort", names=", ".join(sorted(sortable))
+        )
     return sortable[name], descending

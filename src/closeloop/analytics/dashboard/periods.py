@@ -11,6 +11,7 @@ from typing import Any
 from closeloop.analytics.period import Period, parse_date
 from closeloop.analytics.ratios import ratio
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 # ---- periods -----------------------------------------------------------------------------------
 
@@ -61,12 +62,19 @@ def resolve_period(
         chosen = PeriodKind(kind or PeriodKind.MONTH)
     except ValueError:
         choices = ", ".join(k.value for k in PeriodKind)
-        raise Invalid(f"unknown period {kind!r}: choose one of {choices}", field="period") from None
+        raise Invalid(
+            N_("unknown period %(kind)r: choose one of %(choices)s"),
+            field="period",
+            kind=kind,
+            choices=choices,
+        ) from None
     if chosen == PeriodKind.CUSTOM:
         first = parse_date(start, field="from")
         last = parse_date(end, field="to")
         if first is None or last is None:
-            raise Invalid("a custom period needs both dates", field="from" if not first else "to")
+            raise Invalid(
+                N_("a custom period needs both dates"), field="from" if not first else "to"
+            )
         current = Period(first, last)
         days = (last - first).days + 1
         previous = Period(first - timedelta(days=days), first - timedelta(days=1))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+
+from closeloop.i18n import N_
 
 _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -20,7 +23,15 @@ _PHONE_SPLIT = re.compile(r"[,;/，；、|]|\s{2,}")
 
 
 class NormalizationError(ValueError):
-    """A value that cannot be cleaned into a valid one; the message says why."""
+    """A value that cannot be cleaned into a valid one; the message says why.
+
+    Like a domain error it keeps its English template and values (``Invalid(error.template,
+    **error.values)`` translates), and ``str(error)`` is the English text."""
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message % values if values else message)
+        self.template = message
+        self.values = values
 
 
 def clean_text(value: object) -> str | None:
@@ -74,7 +85,7 @@ def parse_phone(value: object, default_region: str | None) -> tuple[str, str | N
         parsed = _parse_phone(candidate.strip(), default_region)
         if parsed:
             return parsed
-    raise NormalizationError(f"not a valid phone number: {text!r}")
+    raise NormalizationError(N_("not a valid phone number: %(text)r"), text=text)
 
 
 _SEPARATORS = re.compile(r"[\s\-().]")
@@ -251,7 +262,7 @@ def clean_region(value: object) -> str | None:
     code = _countries().get(text.casefold())
     if code:
         return code
-    raise NormalizationError(f"unknown country: {text!r}")
+    raise NormalizationError(N_("unknown country: %(text)r"), text=text)
 
 
 def clean_int(value: object) -> int | None:
@@ -261,5 +272,5 @@ def clean_int(value: object) -> int | None:
         return None
     digits = re.sub(r"[,\s+人名]", "", text)
     if not digits.isdigit():
-        raise NormalizationError(f"not a whole number: {text!r}")
+        raise NormalizationError(N_("not a whole number: %(text)r"), text=text)
     return int(digits)

@@ -13,6 +13,7 @@ from closeloop.config import Settings
 from closeloop.db.locks import lock_keys
 from closeloop.db.types import utcnow
 from closeloop.errors import Conflict, Invalid
+from closeloop.i18n import N_
 from closeloop.leads.apikeys import KeyHolder
 from closeloop.leads.capture.attribution import Attribution
 from closeloop.leads.capture.headers import FIELDS
@@ -75,7 +76,7 @@ def capture_one(
         if earlier is not None:
             if earlier.request_hash != request_hash:
                 raise Conflict(
-                    "this Idempotency-Key was used with a different body",
+                    N_("this Idempotency-Key was used with a different body"),
                     field="header.idempotency-key",
                 )
             return Captured(_current(session, earlier.lead_id), earlier.status_code == 201)

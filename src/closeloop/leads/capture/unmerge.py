@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from closeloop.db.types import utcnow
 from closeloop.errors import InvalidTransition, NotFound
+from closeloop.i18n import N_
 from closeloop.models import Lead, LeadMerge, LeadStatus, LeadStatusChange, Touch
 
 
@@ -26,9 +27,14 @@ def unmerge_lead(session: Session, *, lead_id: int, actor_id: int | None = None)
     """Undo the merge of lead ``lead_id`` into another lead."""
     lead = session.get(Lead, lead_id, with_for_update=True)
     if lead is None:
-        raise NotFound(f"no lead {lead_id}", field="id")
+        raise NotFound(N_("no lead %(lead_id)s"), field="id", lead_id=lead_id)
     if lead.status != LeadStatus.MERGED:
-        raise InvalidTransition(f"lead {lead_id} is {lead.status}, not merged", field="id")
+        raise InvalidTransition(
+            N_("lead %(lead_id)s is %(status)s, not merged"),
+            field="id",
+            lead_id=lead_id,
+            status=lead.status,
+        )
     merge = session.scalars(
         select(LeadMerge)
         .where(LeadMerge.merged_lead_id == lead_id, LeadMerge.undone_at.is_(None))
@@ -36,7 +42,9 @@ def unmerge_lead(session: Session, *, lead_id: int, actor_id: int | None = None)
         .limit(1)
     ).first()
     if merge is None:
-        raise InvalidTransition(f"lead {lead_id} has no merge that can be undone", field="id")
+        raise InvalidTransition(
+            N_("lead %(lead_id)s has no merge that can be undone"), field="id", lead_id=lead_id
+        )
     survivor = session.get_one(Lead, merge.survivor_id, with_for_update=True)
     now = utcnow()
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 
 
 class FieldType(StrEnum):
@@ -158,7 +159,12 @@ def parse_field_type(text: str, *, field: str = "fields") -> FieldType:
     found = TYPE_ALIASES.get(text.strip().lower())
     if found is None:
         known = ", ".join(member.value for member in FieldType)
-        raise Invalid(f"unknown field type {text!r} (known: {known})", field=field)
+        raise Invalid(
+            N_("unknown field type %(text)r (known: %(known)s)"),
+            field=field,
+            text=text,
+            known=known,
+        )
     return found
 
 
@@ -253,13 +259,13 @@ def parse_fields(text: str) -> list[tuple[str, FieldType | None]]:
             continue
         column, colon, type_name = item.partition(":")
         if not column.strip():
-            raise Invalid(f"empty column name in {item.strip()!r}", field="fields")
+            raise Invalid(N_("empty column name in %(item)r"), field="fields", item=item.strip())
         if colon and not type_name.strip():
-            raise Invalid(f"no type after {item.strip()!r}", field="fields")
+            raise Invalid(N_("no type after %(item)r"), field="fields", item=item.strip())
         field_type = parse_field_type(type_name, field="fields") if colon else None
         specs.append((column.strip(), field_type))
     if not specs:
-        raise Invalid("no fields given", field="fields")
+        raise Invalid(N_("no fields given"), field="fields")
     return specs
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.leads.matching.blocking import candidate_pairs, random_pairs
 from closeloop.leads.matching.clusters import close_clusters
 from closeloop.leads.matching.compare import FloatArray, compare
@@ -101,7 +102,7 @@ def _fields(records: Sequence[Record], fields: Sequence[FieldSpec] | None) -> li
             columns.update(dict.fromkeys(record))
         specs = infer_fields(list(columns), records)
     if not specs:
-        raise Invalid("no fields to compare", field="fields")
+        raise Invalid(N_("no fields to compare"), field="fields")
     return specs
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.leads.matching.config import MatchConfig
 from closeloop.leads.matching.fields import (
     FieldSpec,
@@ -69,24 +70,27 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as error:
-        raise Invalid("the file is neither UTF-8 nor GBK text", field="file") from error
+        raise Invalid(N_("the file is neither UTF-8 nor GBK text"), field="file") from error
 
 
 def read_record_file(path: Path, *, id_column: str) -> RecordFile:
     """Read a CSV with a header row; refuse a missing file, an empty one, or bad ids."""
     if not path.is_file():
-        raise Invalid(f"no such file: {path}", field="file")
+        raise Invalid(N_("no such file: %(path)s"), field="file", path=path)
     text = decode(path.read_bytes())
     if not text.strip():
-        raise Invalid(f"{path} is empty", field="file")
+        raise Invalid(N_("%(name)s is empty"), field="file", name=path)
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t|", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [name.strip() for name in next(reader)]
     if id_column not in header:
         raise Invalid(
-            f"no column {id_column!r} in {path} (columns: {', '.join(header)})",
+            N_("no column %(column)r in %(path)s (columns: %(columns)s)"),
             field="id_column",
+            column=id_column,
+            path=path,
+            columns=", ".join(header),
         )
     rows = []
     for row in reader:
@@ -94,16 +98,27 @@ def read_record_file(path: Path, *, id_column: str) -> RecordFile:
             continue
         rows.append(dict(zip(header, (cell.strip() for cell in row), strict=False)))
     if not rows:
-        raise Invalid(f"{path} has a header but no records", field="file")
+        raise Invalid(N_("%(path)s has a header but no records"), field="file", path=path)
     ids = [row.get(id_column, "") for row in rows]
     seen: dict[str, int] = {}
     for line, record_id in enumerate(ids, start=2):
         if not record_id:
-            raise Invalid(f"{path} line {line}: empty {id_column}", field="id_column")
+            raise Invalid(
+                N_("%(path)s line %(line)s: empty %(column)s"),
+                field="id_column",
+                path=path,
+                line=line,
+                column=id_column,
+            )
         if record_id in seen:
             raise Invalid(
-                f"{path}: duplicate {id_column} {record_id!r} (lines {seen[record_id]} and {line})",
+                N_("%(path)s: duplicate %(column)s %(id)r (lines %(first)s and %(line)s)"),
                 field="id_column",
+                path=path,
+                column=id_column,
+                id=record_id,
+                first=seen[record_id],
+                line=line,
             )
         seen[record_id] = line
     return RecordFile(path, header, rows, ids)
@@ -118,7 +133,7 @@ def choose_fields(
         sample = [row for f in files for row in f.rows[:500]]
         specs = infer_fields(shared, sample, exclude=[id_column])
         if not specs:
-            raise Invalid("there is no column to compare besides the id", field="fields")
+            raise Invalid(N_("there is no column to compare besides the id"), field="fields")
         return specs
     wanted = (
         parse_fields(fields)
@@ -128,12 +143,16 @@ def choose_fields(
     specs = []
     for column, field_type in wanted:
         if column == id_column:
-            raise Invalid(f"the id column {id_column!r} cannot be compared", field="fields")
+            raise Invalid(
+                N_("the id column %(column)r cannot be compared"), field="fields", column=id_column
+            )
         for record_file in files:
             if column not in record_file.columns:
                 raise Invalid(
-                    f"unknown field {column!r}: not a column of {record_file.path}",
+                    N_("unknown field %(column)r: not a column of %(path)s"),
                     field="fields",
+                    column=column,
+                    path=record_file.path,
                 )
         if field_type is None:
             values = [row.get(column, "") for f in files for row in f.rows[:500]]

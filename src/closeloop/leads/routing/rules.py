@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.models import Channel, Team
 from closeloop.rules.fields import TimeZoneName
 from closeloop.rules.loader import _line_of, parse_rules
@@ -223,31 +224,40 @@ def save_routing_rules(
     rules = parse_rules(text, RoutingRules, source=source)
     problem = _unknown_reference(session, rules)
     if problem is not None:
-        path, reason = problem
+        path, template, values = problem
         line = _line_of(yaml.compose(text, Loader=yaml.SafeLoader), path)
-        raise Invalid(f"{source} line {line}: {reason}", field=".".join(map(str, path)))
+        raise Invalid(template, field=".".join(map(str, path)), source=source, line=line, **values)
     return save_rules(
         session, kind=KIND, text=text, schema=RoutingRules, source=source, actor_id=actor_id
     )
 
 
-def _unknown_reference(session: Session, rules: RoutingRules) -> tuple[list[Any], str] | None:
-    """The first team name or channel code of ``rules`` the database does not know."""
+_UNKNOWN_TEAM = N_("%(source)s line %(line)s: unknown team %(team)r (teams: %(known)s)")
+_UNKNOWN_TEAM_NONE = N_("%(source)s line %(line)s: unknown team %(team)r (teams: none)")
+
+
+def _unknown_reference(
+    session: Session, rules: RoutingRules
+) -> tuple[list[Any], str, dict[str, str]] | None:
+    """The first team name or channel code of ``rules`` the database does not know: its path,
+    and the template and values of the message (without the source and line)."""
     teams = set(session.scalars(select(Team.name)))
     channels = set(session.scalars(select(Channel.code)))
-    known = ", ".join(sorted(teams)) or "none"
+    known = ", ".join(sorted(teams))
+    unknown_team = _UNKNOWN_TEAM if known else _UNKNOWN_TEAM_NONE
     for index, rule in enumerate(rules.rules):
         if rule.team not in teams:
-            return ["rules", index, "team"], f"unknown team {rule.team!r} (teams: {known})"
+            return ["rules", index, "team"], unknown_team, {"team": rule.team, "known": known}
         for position, code in enumerate(rule.match.channels):
             if code not in channels:
                 return (
                     ["rules", index, "match", "channels", position],
-                    f"unknown channel code {code!r}",
+                    N_("%(source)s line %(line)s: unknown channel code %(code)r"),
+                    {"code": code},
                 )
     if rules.fallback_team not in teams:
-        return ["fallback_team"], f"unknown team {rules.fallback_team!r} (teams: {known})"
+        return ["fallback_team"], unknown_team, {"team": rules.fallback_team, "known": known}
     for name in rules.teams:
         if name not in teams:
-            return ["teams", name], f"unknown team {name!r} (teams: {known})"
+            return ["teams", name], unknown_team, {"team": name, "known": known}
     return None

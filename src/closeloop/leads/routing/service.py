@@ -136,7 +136,7 @@ def assign_lead(
     # Re-read under a row lock, after the reps' rows (the lock order): still unowned?
     state = repo.lock_lead_state(session, lead.id)
     if state is None:
-        raise NotFound(f"no lead with id {lead_id}")
+        raise NotFound(N_("no lead with id %(lead_id)s"), lead_id=lead_id)
     for name in ("owner_id", "status", "assigned_at"):
         set_committed_value(lead, name, getattr(state, name))
     _check_assignable(lead)

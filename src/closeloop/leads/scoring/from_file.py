@@ -29,6 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.leads.capture.readers import read_rows
 from closeloop.leads.scoring.model import as_float
 
@@ -64,7 +65,11 @@ def parse_label(value: Any, *, row: int, column: str, source: str) -> int:
     if text in FALSE:
         return 0
     raise Invalid(
-        f"{source} row {row}: label {value!r} is not 0/1, true/false or yes/no", field=column
+        N_("%(source)s row %(row)s: label %(value)r is not 0/1, true/false or yes/no"),
+        field=column,
+        source=source,
+        row=row,
+        value=value,
     )
 
 
@@ -72,8 +77,13 @@ def train_from_file(path: Path, *, label: str, seed: int = 0) -> FileModel:
     """Infer columns, then report a stratified holdout and 5-fold cross-validation."""
     headers, records = _read(path)
     if label not in headers:
-        raise Invalid(f"{path.name} has no column {label!r} (columns: {', '.join(headers)})",
-                      field="label")  # fmt: skip
+        raise Invalid(
+            N_("%(name)s has no column %(label)r (columns: %(columns)s)"),
+            field="label",
+            name=path.name,
+            label=label,
+            columns=", ".join(headers),
+        )
     y = np.array(
         [parse_label(r.get(label), row=n, column=label, source=path.name) for n, r in records],
         dtype=np.int64,
@@ -81,13 +91,23 @@ def train_from_file(path: Path, *, label: str, seed: int = 0) -> FileModel:
     positives = int(y.sum())
     if min(positives, len(y) - positives) < 5:
         raise Invalid(
-            f"{path.name}: need at least 5 rows of each label value, found {positives} positive "
-            f"and {len(y) - positives} negative",
+            N_(
+                "%(name)s: need at least 5 rows of each label value, found %(positives)s positive "
+                "and %(negatives)s negative"
+            ),
             field=label,
+            name=path.name,
+            positives=positives,
+            negatives=len(y) - positives,
         )
     columns = infer_columns([r for _, r in records], [h for h in headers if h != label])
     if not columns.numeric and not columns.categorical:
-        raise Invalid(f"{path.name}: no usable feature column besides {label!r}", field="file")
+        raise Invalid(
+            N_("%(name)s: no usable feature column besides %(label)r"),
+            field="file",
+            name=path.name,
+            label=label,
+        )
     x = design(columns, [r for _, r in records])
     train, test = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=seed)
     model = new_pipeline(columns).fit(x[train], y[train])
@@ -120,8 +140,12 @@ def score_file(model: FileModel, path: Path, out: Path) -> int:
     needed = model.columns.numeric + model.columns.categorical
     missing = [c for c in needed if c not in headers]
     if missing:
-        raise Invalid(f"{path.name} lacks the column(s) the model needs: {', '.join(missing)}",
-                      field="file")  # fmt: skip
+        raise Invalid(
+            N_("%(name)s lacks the column(s) the model needs: %(missing)s"),
+            field="file",
+            name=path.name,
+            missing=", ".join(missing),
+        )
     p = model.pipeline.predict_proba(design(model.columns, [r for _, r in records]))[:, 1]
     with out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -204,10 +228,16 @@ def _read(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     records = []
     for raw in rows:
         if raw.error:
-            raise Invalid(f"{path.name} row {raw.number}: {raw.error}", field="file")
+            raise Invalid(
+                N_("%(name)s row %(row)s: %(reason)s"),
+                field="file",
+                name=path.name,
+                row=raw.number,
+                reason=raw.error,
+            )
         records.append((raw.number, raw.values))
     if not records:
-        raise Invalid(f"{path.name} has no data rows", field="file")
+        raise Invalid(N_("%(name)s has no data rows"), field="file", name=path.name)
     return headers, records
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.leads.scoring.compute import Scorer, SeniorityMatcher
 from closeloop.leads.scoring.linear import CompiledModel
 from closeloop.leads.scoring.reading import LeadRows, days_between, moment, read_leads
@@ -196,9 +197,14 @@ def train_model(
     keep = np.flatnonzero(mature)
     if len(keep) < 200 or converted[keep].sum() < 20:
         raise Invalid(
-            f"not enough history to train: {len(keep)} leads older than {MATURITY_DAYS:.0f} days, "
-            f"{int(converted[keep].sum())} converted (need 200 and 20)",
+            N_(
+                "not enough history to train: %(leads)s leads older than %(days)s days, "
+                "%(converted)s converted (need 200 and 20)"
+            ),
             field="history",
+            leads=len(keep),
+            days=f"{MATURITY_DAYS:.0f}",
+            converted=int(converted[keep].sum()),
         )
     trained = TrainedModel(new_pipeline(), list(rules.seniority))
     x_all = trained.features(rows)
@@ -207,7 +213,9 @@ def train_model(
     train, holdout = order[:cut], order[cut:]
     y = converted.astype(np.int64)
     if len(set(y[holdout].tolist())) < 2 or len(set(y[train].tolist())) < 2:
-        raise Invalid("the time holdout has only one outcome: not enough history", field="history")
+        raise Invalid(
+            N_("the time holdout has only one outcome: not enough history"), field="history"
+        )
     trained.pipeline.fit(x_all[train], y[train])
     p = trained.pipeline.predict_proba(x_all[holdout])[:, 1]
     rule_score = _rule_score_at_first_week(rows, rules)

@@ -89,7 +89,11 @@ def sla_compliance(
 ) -> SlaCompliance:
     """First-contact SLA compliance of the leads assigned in ``[since, until)``, per team."""
     if until <= since:
-        raise Invalid(f"the period ends ({until:%Y-%m-%d}) before it starts", field="until")
+        raise Invalid(
+            N_("the period ends (%(until)s) before it starts"),
+            field="until",
+            until=f"{until:%Y-%m-%d}",
+        )
     as_of = min(until, as_of or utcnow())
     active = active_sla_rules(session)
     rules = active.rules

@@ -41,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.leads.sla.calendar import WorkingCalendar, cached_calendar
 from closeloop.models import Team
 from closeloop.rules.fields import TimeZoneName
@@ -223,10 +224,16 @@ def save_sla_rules(
     known = set(session.scalars(select(Team.name)))
     for name in rules.teams:
         if name not in known:
-            listed = ", ".join(sorted(known)) or "none yet"
+            listed = ", ".join(sorted(known))
             raise Invalid(
-                f"{source} line {_team_line(text, name)}: no team named {name!r} (teams: {listed})",
+                N_("%(source)s line %(line)s: no team named %(team)r (teams: %(listed)s)")
+                if listed
+                else N_("%(source)s line %(line)s: no team named %(team)r (teams: none yet)"),
                 field=f"teams.{name}",
+                source=source,
+                line=_team_line(text, name),
+                team=name,
+                listed=listed,
             )
     return save_rules(
         session, kind=KIND, text=text, schema=SlaRules, source=source, actor_id=actor_id
