@@ -30,10 +30,16 @@ def from_minor(minor: int, currency: str) -> Decimal:
 def exact_minor(amount: Decimal, currency: str, *, field: str = "amount") -> int:
     """Minor units of a non-negative amount given to no more places than the currency has."""
     from closeloop.errors import Invalid
+    from closeloop.i18n import N_
 
     if not amount.is_finite() or amount < 0:
-        raise Invalid("must be a non-negative amount", field=field)
+        raise Invalid(N_("must be a non-negative amount"), field=field)
     places = exponent(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
-        raise Invalid(f"{currency} amounts have at most {places} decimal places", field=field)
+        raise Invalid(
+            N_("%(currency)s amounts have at most %(places)s decimal places"),
+            field=field,
+            currency=currency,
+            places=places,
+        )
     return to_minor(amount, currency)

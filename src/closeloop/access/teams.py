@@ -9,6 +9,7 @@ from closeloop.access.actor import WRITE, Actor
 from closeloop.access.audit import record_change, snapshot
 from closeloop.access.policy import Area, require
 from closeloop.errors import Conflict, Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.models import Role, Team, User
 
 AUDITED_FIELDS = ("name", "manager_id")
@@ -25,18 +26,18 @@ def _checked(session: Session, team_id: int | None, values: dict[str, object]) -
     if "name" in out:
         name = " ".join(str(out["name"] or "").split())
         if not name:
-            raise Invalid("a team needs a name", field="body.name")
+            raise Invalid(N_("a team needs a name"), field="body.name")
         taken = select(Team.id).where(func.lower(Team.name) == name.lower())
         if team_id is not None:
             taken = taken.where(Team.id != team_id)
         if session.scalars(taken).first() is not None:
-            raise Conflict(f"a team named {name!r} exists", field="body.name")
+            raise Conflict(N_("a team named %(name)r exists"), field="body.name", name=name)
         out["name"] = name
     manager_id = out.get("manager_id")
     if manager_id is not None:
         manager = session.get(User, manager_id)
         if manager is None or manager.role not in (Role.SALES_MANAGER, Role.ADMIN):
-            raise Invalid("the manager must be a sales manager", field="body.manager_id")
+            raise Invalid(N_("the manager must be a sales manager"), field="body.manager_id")
     return out
 
 

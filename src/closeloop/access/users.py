@@ -272,9 +272,9 @@ def update_user(
     if values.get("locale") is not None and values["locale"] not in LOCALES:
         raise Invalid(f"unknown locale (one of {', '.join(LOCALES)})", field="body.locale")
     if values.get("team_id") is not None and session.get(Team, values["team_id"]) is None:
-        raise Invalid(f"no team {values['team_id']}", field="body.team_id")
+        raise Invalid(N_("no team %(team_id)s"), field="body.team_id", team_id=values["team_id"])
     if values.get("is_active") is False and user.id == actor.user_id:
-        raise Invalid("you cannot deactivate yourself", field="body.is_active")
+        raise Invalid(N_("you cannot deactivate yourself"), field="body.is_active")
     for name, value in values.items():
         setattr(user, name, value)
     session.flush()

@@ -17,6 +17,7 @@ from closeloop.access.audit import record_row_change, snapshot
 from closeloop.access.policy import Area, require
 from closeloop.db.cursor import Page, paginate
 from closeloop.errors import Conflict, Invalid, NotFound
+from closeloop.i18n import N_
 from closeloop.models import Campaign, Channel, Content, SpendEntry
 from closeloop.money import exact_minor, from_minor
 
@@ -90,7 +91,7 @@ def get_row(session: Session, actor: Actor, model: type[Row], row_id: int) -> Ro
 def reference(session: Session, model: type[Row], row_id: int, field: str) -> Row:
     row = session.get(model, row_id)
     if row is None:
-        raise Invalid(f"no {_ENTITY[model]} {row_id}", field=field)
+        raise Invalid(N_("no %(entity)s %(id)s"), field=field, entity=_ENTITY[model], id=row_id)
     return row
 
 
@@ -107,9 +108,11 @@ def audit(
     )
 
 
-def ensure_unique(session: Session, statement: Select[Any], message: str, field: str) -> None:
+def ensure_unique(
+    session: Session, statement: Select[Any], message: str, field: str, **values: Any
+) -> None:
     if session.scalar(select(func.count()).select_from(statement.subquery())):
-        raise Conflict(message, field=field)
+        raise Conflict(message, field=field, **values)
 
 
 # ---- channels ----------------------------------------------------------------------------------
@@ -137,14 +140,16 @@ def _check_channel(session: Session, channel: Channel) -> None:
     ensure_unique(
         session,
         others.where(func.lower(Channel.code) == channel.code.lower()),
-        f"a channel with code {channel.code!r} exists",
+        N_("a channel with code %(code)r exists"),
         "code",
+        code=channel.code,
     )
     ensure_unique(
         session,
         others.where(func.lower(Channel.name) == channel.name.lower()),
-        f"a channel named {channel.name!r} exists",
+        N_("a channel named %(name)r exists"),
         "name",
+        name=channel.name,
     )
 
 
@@ -166,7 +171,7 @@ def update_channel(
     before = snapshot(channel, CHANNEL_FIELDS)
     for name, value in changes.items():
         if value is None and name in ("code", "name", "kind"):
-            raise Invalid("cannot be empty", field=name)
+            raise Invalid(N_("cannot be empty"), field=name)
         setattr(channel, name, clean_text(value))
     _check_channel(session, channel)
     audit(session, actor, channel, CHANNEL_FIELDS, "update", before)
@@ -195,7 +200,7 @@ def list_campaigns(
 
 def _check_campaign(session: Session, campaign: Campaign) -> None:
     if campaign.starts_on and campaign.ends_on and campaign.starts_on > campaign.ends_on:
-        raise Invalid("ends before it starts", field="ends_on")
+        raise Invalid(N_("ends before it starts"), field="ends_on")
     ensure_unique(
         session,
         select(Campaign.id).where(
@@ -203,8 +208,9 @@ def _check_campaign(session: Session, campaign: Campaign) -> None:
             Campaign.channel_id == campaign.channel_id,
             func.lower(Campaign.code) == campaign.code.lower(),
         ),
-        f"the channel has a campaign with code {campaign.code!r}",
+        N_("the channel has a campaign with code %(code)r"),
         "code",
+        code=campaign.code,
     )
 
 
@@ -240,11 +246,11 @@ def update_campaign(
         if name in ("budget", "currency"):
             continue
         if value is None and name in ("code", "name"):
-            raise Invalid("cannot be empty", field=name)
+            raise Invalid(N_("cannot be empty"), field=name)
         setattr(campaign, name, clean_text(value))
     if "currency" in changes:
         if changes["currency"] is None:
-            raise Invalid("cannot be empty", field="currency")
+            raise Invalid(N_("cannot be empty"), field="currency")
         campaign.currency = changes["currency"]
     budget = changes["budget"] if "budget" in changes else campaign_budget(campaign)
     campaign.budget_minor = (
@@ -290,8 +296,9 @@ def _check_content(session: Session, content: Content) -> None:
             Content.campaign_id == content.campaign_id,
             func.lower(Content.code) == content.code.lower(),
         ),
-        f"the campaign has a content with code {content.code!r}",
+        N_("the campaign has a content with code %(code)r"),
         "code",
+        code=content.code,
     )
 
 
@@ -314,7 +321,7 @@ def update_content(
     before = snapshot(content, CONTENT_FIELDS)
     for name, value in changes.items():
         if value is None and name in ("code", "name", "kind"):
-            raise Invalid("cannot be empty", field=name)
+            raise Invalid(N_("cannot be empty"), field=name)
         setattr(content, name, clean_text(value))
     _check_content(session, content)
     audit(session, actor, content, CONTENT_FIELDS, "update", before)

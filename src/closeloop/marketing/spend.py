@@ -15,6 +15,7 @@ from closeloop.access.audit import record_change, snapshot
 from closeloop.access.policy import Area, require
 from closeloop.db.cursor import Page
 from closeloop.errors import Invalid
+from closeloop.i18n import N_
 from closeloop.marketing.service import (
     audit,
     clean_text,
@@ -62,7 +63,7 @@ def list_spend(
 ) -> Page[SpendEntry]:
     require(actor, Area.MARKETING, READ)
     if filters.spent_from and filters.spent_to and filters.spent_from > filters.spent_to:
-        raise Invalid("must not be after to", field="query.from")
+        raise Invalid(N_("must not be after to"), field="query.from")
     statement = select(SpendEntry)
     for column, value in (
         (SpendEntry.channel_id, filters.channel_id),
@@ -87,14 +88,19 @@ def _place_spend(session: Session, entry: SpendEntry) -> None:
             entry.campaign_id = content.campaign_id
         elif content.campaign_id != entry.campaign_id:
             raise Invalid(
-                f"content {content.id} is not of campaign {entry.campaign_id}", field="content_id"
+                N_("content %(content)s is not of campaign %(campaign)s"),
+                field="content_id",
+                content=content.id,
+                campaign=entry.campaign_id,
             )
     if entry.campaign_id is not None:
         campaign = reference(session, Campaign, entry.campaign_id, "campaign_id")
         if campaign.channel_id != entry.channel_id:
             raise Invalid(
-                f"campaign {campaign.id} is not of channel {entry.channel_id}",
+                N_("campaign %(campaign)s is not of channel %(channel)s"),
                 field="campaign_id",
+                campaign=campaign.id,
+                channel=entry.channel_id,
             )
 
 
