@@ -33,6 +33,7 @@ from closeloop.pipeline.api import router as pipeline_router
 from closeloop.web import errors
 from closeloop.web.auth import area_guard, install_sessions
 from closeloop.web.limits import BodySizeLimit
+from closeloop.web.settings import router as settings_pages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(lead_pages)
     app.include_router(lead_page)
     app.include_router(account_pages)
+    app.include_router(settings_pages)
     # Last: routes above (e.g. the vendored chart library) win over plain static files.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
