@@ -178,6 +178,8 @@ def test_accept_makes_the_lead_sales_accepted_and_says_so(engine: Engine, db_url
     ids = build(engine)
     client = signed_in(db_url, "ana@example.com")
     page = client.get("/leads").text
+    accept_form = f'action="/leads/{ids["mid"]}/accept"'
+    assert accept_form in page
     answer = client.post(
         f"/leads/{ids['mid']}/accept", data={"csrf_token": csrf(page), "next": "/leads"}
     )
@@ -192,6 +194,9 @@ def test_accept_makes_the_lead_sales_accepted_and_says_so(engine: Engine, db_url
         assert "accept" in audit
     back = client.get("/leads").text
     assert 'class="flash ok"' in back and "Mid Ma accepted." in back
+    # Once accepted, the inbox and the lead's page offer no second accept.
+    assert accept_form not in back
+    assert accept_form not in client.get(f"/leads/{ids['mid']}").text
     # Accepting again is a domain error: a flash, not a crash.
     client.post(f"/leads/{ids['mid']}/accept", data={"csrf_token": csrf(back)})
     again = client.get("/leads").text

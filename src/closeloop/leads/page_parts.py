@@ -24,6 +24,7 @@ from closeloop.errors import ClosedLoopError, Invalid, NotFound
 from closeloop.i18n import N_
 from closeloop.leads import records
 from closeloop.leads.routing import repository as routing_repo
+from closeloop.leads.states import may_accept
 from closeloop.models import Lead, LeadStatus
 from closeloop.web.auth import CSRF_FIELD, check_csrf
 from closeloop.web.i18n import Formatter
@@ -95,6 +96,7 @@ class Row:
     clock: Clock | None
     status: str
     mine: bool
+    acceptable: bool  # an owner's accept would move it on (not SAL already)
 
 
 def lead_rows(fmt: Formatter, actor: Actor, leads: list[Lead], now: datetime) -> list[Row]:
@@ -108,6 +110,7 @@ def lead_rows(fmt: Formatter, actor: Actor, leads: list[Lead], now: datetime) ->
                 clock=sla_clock(fmt, lead, now),
                 status=fmt.gettext(STATUS_LABELS.get(lead.status, lead.status)),
                 mine=lead.owner_id is not None and lead.owner_id == actor.user_id,
+                acceptable=may_accept(lead.status),
             )
         )
     return rows

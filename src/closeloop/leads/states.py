@@ -40,6 +40,11 @@ def is_open(status: str) -> bool:
     return status in _OPEN
 
 
+def may_accept(status: str) -> bool:
+    """Whether the owner may accept a lead in this status (it would become SAL)."""
+    return status != S.SAL and S.SAL in ALLOWED.get(status, frozenset())
+
+
 def check_transition(lead_id: int, from_status: str, to_status: str) -> None:
     """Raise ``InvalidTransition`` unless ``from_status → to_status`` is allowed."""
     if to_status not in ALLOWED.get(from_status, frozenset()):
