@@ -125,14 +125,12 @@ def change_account_tags(
     here = f"/accounts/{account_id}"
     try:
         with writing(request) as session:
-            now = service.tags_of(session, [account_id]).get(account_id, [])
             if remove:
-                wanted = [t for t in now if t.casefold() != remove.casefold()]
+                service.remove_account_tag(session, actor, account_id=account_id, name=remove)
                 message = fmt.gettext("Tag %(tag)s removed.", tag=remove)
             else:
-                wanted = [*now, add]
+                service.add_account_tag(session, actor, account_id=account_id, name=add)
                 message = fmt.gettext("Tag %(tag)s added.", tag=" ".join(add.split()))
-            service.set_account_tags(session, actor, account_id=account_id, tags=wanted)
         flash(request, "ok", message)
     except NotFound:
         raise

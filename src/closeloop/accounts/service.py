@@ -195,6 +195,19 @@ def update_account(
     return account
 
 
+def add_account_tag(session: Session, actor: Actor, *, account_id: int, name: str) -> list[str]:
+    """The account's tags plus ``name`` (the rules of ``set_account_tags`` apply)."""
+    now = tags_of(session, [account_id]).get(account_id, [])
+    return set_account_tags(session, actor, account_id=account_id, tags=[*now, name])
+
+
+def remove_account_tag(session: Session, actor: Actor, *, account_id: int, name: str) -> list[str]:
+    """The account's tags without ``name`` (any case)."""
+    now = tags_of(session, [account_id]).get(account_id, [])
+    kept = [t for t in now if t.casefold() != name.casefold()]
+    return set_account_tags(session, actor, account_id=account_id, tags=kept)
+
+
 def set_account_tags(
     session: Session, actor: Actor, *, account_id: int, tags: Sequence[str]
 ) -> list[str]:
