@@ -96,7 +96,7 @@ def test_the_timeline_is_newest_first_with_the_rule_of_each_decision(
         f"Opportunity Deal {_deal_number(engine, ids)} opened",
         "new → working",
         "Assigned",
-        "form fill",
+        "form filled in",
         "Lead Wu Wei created",
     ]
     assert "Rule: routing v3: team North" in html
@@ -215,6 +215,10 @@ def test_the_lead_page_in_chinese(engine: Engine, db_url: str) -> None:
         "已分配",
         "规则",
         "线索 Wu Wei 已创建",
+        "填写表单",  # the form_fill touch
+        "表单 demo request",
+        "新建 → 跟进中",  # new → working
+        "操作人 ana@example.com",
     ):
         assert label in html, label
     assert "Timeline" not in html and "First touch" not in html

@@ -21,6 +21,7 @@ from closeloop.accounts.timeline_view import shown
 from closeloop.db.cursor import Page
 from closeloop.db.engine import unit_of_work
 from closeloop.errors import ClosedLoopError, Invalid, NotFound
+from closeloop.labels import PAYMENT_METHOD_LABELS, label
 from closeloop.leads.page_parts import CsrfField, flash, here_url, pop_flash, writing
 from closeloop.models import Account
 from closeloop.money import from_minor
@@ -103,6 +104,7 @@ def account_page(account_id: AccountId, request: Request, actor: PageActor) -> R
         p=found,
         timeline=timeline,
         money=lambda minor, currency: fmt.money(from_minor(minor, currency), currency),
+        payment_method=lambda code: label(PAYMENT_METHOD_LABELS, code, fmt.gettext),
         can_tag=allowed(actor, Area.ACCOUNTS, WRITE),
         flash=flash_text,
         flash_kind=flash_kind,

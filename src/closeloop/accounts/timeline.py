@@ -252,6 +252,7 @@ def _lead_entries(session: Session, actor: Actor, lead_ids: set[int]) -> list[Ti
                 touch.kind.replace("_", " "),
                 detail,
                 f"touch:{touch.id}",
+                {"touch_kind": touch.kind, "where": " / ".join(where), "form": touch.form_name},
             )
         )
     for change in changes:
@@ -264,6 +265,12 @@ def _lead_entries(session: Session, actor: Actor, lead_ids: set[int]) -> list[Ti
                 f"{change.from_status or '—'} → {change.to_status}",
                 detail,
                 f"lead:{change.lead_id}",
+                {
+                    "from": change.from_status,
+                    "to": change.to_status,
+                    "reason": change.reason,
+                    "by": by,
+                },
             )
         )
     for decision in decisions:

@@ -9,6 +9,12 @@ from datetime import datetime
 
 from closeloop.accounts.timeline import TimelineEntry
 from closeloop.i18n import N_, Formatter
+from closeloop.labels import (
+    LEAD_STATUS_LABELS,
+    PAYMENT_METHOD_LABELS,
+    TOUCH_KIND_LABELS,
+    label,
+)
 from closeloop.money import from_minor
 
 # What each kind of entry is called on the page (its badge).
@@ -71,10 +77,21 @@ def _texts(fmt: Formatter, entry: TimelineEntry) -> tuple[str, str]:
     facts = entry.facts
     kind = entry.kind
     if kind == "lead" and facts:
+        status = label(LEAD_STATUS_LABELS, str(facts["status"]), _)
         return (
             _("Lead %(name)s created", name=facts["name"]),
-            _("Source: %(source)s; now %(status)s", source=facts["source"], status=facts["status"]),
+            _("Source: %(source)s; now %(status)s", source=facts["source"], status=status),
         )
+    if kind == "status" and facts:
+        before = label(LEAD_STATUS_LABELS, facts.get("from"), _)  # type: ignore[arg-type]
+        after = label(LEAD_STATUS_LABELS, facts.get("to"), _)  # type: ignore[arg-type]
+        by = _("by %(user)s", user=facts["by"]) if facts.get("by") else None
+        return f"{before} → {after}", "; ".join(str(p) for p in (facts.get("reason"), by) if p)
+    if kind == "touch" and facts:
+        where = str(facts.get("where") or "") or _("unattributed")
+        form = _("form %(name)s", name=facts["form"]) if facts.get("form") else None
+        title = label(TOUCH_KIND_LABELS, facts.get("touch_kind"), _)  # type: ignore[arg-type]
+        return title, "; ".join(p for p in (where, form) if p)
     if kind == "opportunity" and facts:
         return (
             _("Opportunity %(name)s opened", name=facts["name"]),
@@ -96,7 +113,10 @@ def _texts(fmt: Formatter, entry: TimelineEntry) -> tuple[str, str]:
             ),
         )
     if kind == "payment" and facts:
-        parts = [_money(fmt, facts), facts.get("method"), facts.get("reference")]
+        method = (
+            label(PAYMENT_METHOD_LABELS, facts.get("method"), _) if facts.get("method") else None
+        )  # type: ignore[arg-type]
+        parts = [_money(fmt, facts), method, facts.get("reference")]
         return _("Payment received"), "; ".join(str(p) for p in parts if p)
     if kind in KIND_LABELS and kind not in ("touch", "status", "stage"):
         # A decision: its label is the title; the detail without the rule (shown apart).

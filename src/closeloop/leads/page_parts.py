@@ -21,7 +21,7 @@ from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import MAX_ID
 from closeloop.errors import ClosedLoopError, Invalid, NotFound
-from closeloop.i18n import N_
+from closeloop.labels import LEAD_STATUS_LABELS
 from closeloop.leads import records
 from closeloop.leads.routing import repository as routing_repo
 from closeloop.leads.states import may_accept
@@ -37,14 +37,11 @@ CsrfField = Annotated[str | None, Form(alias=CSRF_FIELD)]
 # The inbox's statuses: open leads someone works (the pool has its own page; nurture is
 # marketing's again).
 INBOX_STATUSES = routing_repo.ASSIGNABLE
+# The statuses a lead list may be filtered by: the open ones and SQL.
 STATUS_LABELS = {
-    LeadStatus.NEW.value: N_("new"),
-    LeadStatus.WORKING.value: N_("working"),
-    LeadStatus.MQL.value: N_("mql"),
-    LeadStatus.SAL.value: N_("sal"),
-    LeadStatus.SQL.value: N_("sql"),
-    LeadStatus.NURTURE.value: N_("nurture"),
-    LeadStatus.POOL.value: N_("pool"),
+    status: label
+    for status, label in LEAD_STATUS_LABELS.items()
+    if status not in (LeadStatus.DISQUALIFIED.value, LeadStatus.MERGED.value)
 }
 
 
