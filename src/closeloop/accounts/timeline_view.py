@@ -83,14 +83,14 @@ def _texts(fmt: Formatter, entry: TimelineEntry) -> tuple[str, str]:
             _("Source: %(source)s; now %(status)s", source=facts["source"], status=status),
         )
     if kind == "status" and facts:
-        before = label(LEAD_STATUS_LABELS, facts.get("from"), _)  # type: ignore[arg-type]
-        after = label(LEAD_STATUS_LABELS, facts.get("to"), _)  # type: ignore[arg-type]
+        before = label(LEAD_STATUS_LABELS, facts.get("from"), _)
+        after = label(LEAD_STATUS_LABELS, facts.get("to"), _)
         by = _("by %(user)s", user=facts["by"]) if facts.get("by") else None
         return f"{before} → {after}", "; ".join(str(p) for p in (facts.get("reason"), by) if p)
     if kind == "touch" and facts:
         where = str(facts.get("where") or "") or _("unattributed")
         form = _("form %(name)s", name=facts["form"]) if facts.get("form") else None
-        title = label(TOUCH_KIND_LABELS, facts.get("touch_kind"), _)  # type: ignore[arg-type]
+        title = label(TOUCH_KIND_LABELS, facts.get("touch_kind"), _)
         return title, "; ".join(p for p in (where, form) if p)
     if kind == "opportunity" and facts:
         return (
@@ -115,7 +115,7 @@ def _texts(fmt: Formatter, entry: TimelineEntry) -> tuple[str, str]:
     if kind == "payment" and facts:
         method = (
             label(PAYMENT_METHOD_LABELS, facts.get("method"), _) if facts.get("method") else None
-        )  # type: ignore[arg-type]
+        )
         parts = [_money(fmt, facts), method, facts.get("reference")]
         return _("Payment received"), "; ".join(str(p) for p in parts if p)
     if kind in KIND_LABELS and kind not in ("touch", "status", "stage"):

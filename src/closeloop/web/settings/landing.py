@@ -9,9 +9,10 @@ from closeloop.access.policy import Area, allowed
 from closeloop.db.engine import unit_of_work
 from closeloop.errors import Forbidden
 from closeloop.i18n import N_
+from closeloop.leads.page_parts import pop_flash
 from closeloop.leads.rule_settings import rules_in_force
 from closeloop.web.auth import PageActor
-from closeloop.web.settings.common import pop_flash, visible_sections
+from closeloop.web.settings.common import visible_sections
 from closeloop.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -28,7 +29,7 @@ def settings_home(request: Request, actor: PageActor) -> Response:
         with unit_of_work(request.app.state.engine) as session:
             for kind in ("scoring", "routing", "sla"):
                 versions[kind] = rules_in_force(session, actor, kind=kind).version
-    message, kind = pop_flash(request)
+    message, flash_kind = pop_flash(request)
     return render(
         request,
         actor,
@@ -37,5 +38,5 @@ def settings_home(request: Request, actor: PageActor) -> Response:
         section=None,
         versions=versions,
         flash=message,
-        flash_kind=kind,
+        flash_kind=flash_kind,
     )
