@@ -292,6 +292,16 @@ def test_tags_are_replaced_created_once_and_filterable(world: World, engine: Eng
 # ---- entering a lead by hand -----------------------------------------------------------------
 
 
+def test_tags_beyond_ascii_are_found_again(world: World) -> None:
+    """A tag spelled with letters beyond ASCII is the same tag the next time, not a new one."""
+    url = f"/api/v1/leads/{world.lead[1]}/tags"
+    world.admin.put(f"/api/v1/leads/{world.lead[5]}/tags", json={"tags": ["Ærø"]})
+    again = world.rep_a.put(url, json={"tags": ["Ærø"]})
+    assert (again.status_code, again.json()["tags"]) == (200, ["Ærø"])
+    tagged = world.admin.get("/api/v1/leads", params={"tag": "Ærø", "sort": "id"})
+    assert numbers(world, tagged) == [1, 5]
+
+
 def test_a_rep_enters_a_lead_by_hand_and_owns_it(world: World) -> None:
     response = world.rep_a.post(
         "/api/v1/leads/manual",

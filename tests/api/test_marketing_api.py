@@ -146,6 +146,10 @@ def test_out_of_range_ids_and_unreadable_bodies_are_422(setup: Setup) -> None:
                 "/api/v1/invoices/-5", f"/api/v1/spend?channel_id={too_big}"):  # fmt: skip
         response = c.get(url, headers=h)
         assert response.status_code == 422, (url, response.text)
+    blank_kind = c.post(
+        "/api/v1/channels", json={"code": "x", "name": "X", "kind": "\u00a0"}, headers=h
+    )
+    assert locs(blank_kind) == [["body", "kind"]]
     garbled = c.post(
         "/api/v1/channels",
         content=b"\xff\xfe{",

@@ -122,10 +122,13 @@ def test_teams_are_made_and_renamed_by_admins(client_as: MakeCaller) -> None:
     team = made.json()
     assert (team["name"], team["manager_id"]) == ("North China", manager.user_id)
     assert admin.post("/api/v1/teams", json={"name": "north china"}).status_code == 409
+    # Letters beyond ASCII: the same spelling again is a 409, never a database error.
+    assert admin.post("/api/v1/teams", json={"name": "ØRSTED Øst"}).status_code == 201
+    assert admin.post("/api/v1/teams", json={"name": "ØRSTED Øst"}).status_code == 409
     assert manager.post("/api/v1/teams", json={"name": "Mine"}).status_code == 403
     renamed = admin.patch(f"/api/v1/teams/{team['id']}", json={"name": "华北"})
     assert renamed.json()["name"] == "华北"
-    assert [t["name"] for t in manager.get("/api/v1/teams").json()] == ["华北"]
+    assert [t["name"] for t in manager.get("/api/v1/teams").json()] == ["ØRSTED Øst", "华北"]
     rep = client_as("sales_rep")
     not_a_manager = admin.patch(f"/api/v1/teams/{team['id']}", json={"manager_id": rep.user_id})
     assert not_a_manager.status_code == 422

@@ -27,7 +27,7 @@ def _checked(session: Session, team_id: int | None, values: dict[str, object]) -
         name = " ".join(str(out["name"] or "").split())
         if not name:
             raise Invalid(N_("a team needs a name"), field="body.name")
-        taken = select(Team.id).where(func.lower(Team.name) == name.lower())
+        taken = select(Team.id).where(func.lower(Team.name) == func.lower(name))
         if team_id is not None:
             taken = taken.where(Team.id != team_id)
         if session.scalars(taken).first() is not None:

@@ -228,7 +228,7 @@ def set_account_tags(
     existing = {
         tag.name.casefold(): tag
         for tag in session.scalars(
-            select(Tag).where(func.lower(Tag.name).in_([k.lower() for k in wanted]))
+            select(Tag).where(func.lower(Tag.name).in_([func.lower(k) for k in wanted.values()]))
         )
     }
     tag_ids = []

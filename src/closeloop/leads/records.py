@@ -164,7 +164,7 @@ def lead_list_query(actor: Actor, filters: LeadFilters) -> Select[tuple[Lead]]:
         tagged = (
             select(lead_tags.c.lead_id)
             .join(Tag, Tag.id == lead_tags.c.tag_id)
-            .where(func.lower(Tag.name) == filters.tag.strip().lower())
+            .where(func.lower(Tag.name) == func.lower(filters.tag.strip()))
         )
         statement = statement.where(Lead.id.in_(tagged))
     return statement
@@ -394,10 +394,11 @@ def set_tags(session: Session, actor: Actor, *, lead_id: int, names: list[str]) 
     def existing() -> dict[str, int]:
         if not wanted:
             return {}
-        rows = session.execute(
-            select(func.lower(Tag.name), Tag.id).where(func.lower(Tag.name).in_(list(wanted)))
-        )
-        return {name: tag_id for name, tag_id in rows}
+        # The database lowers both sides (SQLite only ASCII, PostgreSQL all letters), so a name
+        # stored exactly as asked for is always found; Python's lower() keys the answer.
+        spelled = [func.lower(name) for name in wanted.values()]
+        rows = session.execute(select(Tag.name, Tag.id).where(func.lower(Tag.name).in_(spelled)))
+        return {name.lower(): tag_id for name, tag_id in rows}
 
     found = existing()
     missing = [name for key, name in wanted.items() if key not in found]

@@ -152,18 +152,26 @@ def list_channels(
     return list_page(session, statement, Channel, sort, descending, limit, cursor)
 
 
+def _required(row: Any, fields: tuple[str, ...]) -> None:
+    """Text that cleaning emptied (only spaces, say) is as missing as no text at all."""
+    for name in fields:
+        if not getattr(row, name):
+            raise Invalid(N_("cannot be empty"), field=name)
+
+
 def _check_channel(session: Session, channel: Channel) -> None:
+    _required(channel, ("code", "name", "kind"))
     others = select(Channel.id).where(Channel.id != (channel.id or 0))
     ensure_unique(
         session,
-        others.where(func.lower(Channel.code) == channel.code.lower()),
+        others.where(func.lower(Channel.code) == func.lower(channel.code)),
         N_("a channel with code %(code)r exists"),
         "code",
         code=channel.code,
     )
     ensure_unique(
         session,
-        others.where(func.lower(Channel.name) == channel.name.lower()),
+        others.where(func.lower(Channel.name) == func.lower(channel.name)),
         N_("a channel named %(name)r exists"),
         "name",
         name=channel.name,
@@ -216,6 +224,7 @@ def list_campaigns(
 
 
 def _check_campaign(session: Session, campaign: Campaign) -> None:
+    _required(campaign, ("code", "name"))
     if campaign.starts_on and campaign.ends_on and campaign.starts_on > campaign.ends_on:
         raise Invalid(N_("ends before it starts"), field="ends_on")
     ensure_unique(
@@ -223,7 +232,7 @@ def _check_campaign(session: Session, campaign: Campaign) -> None:
         select(Campaign.id).where(
             Campaign.id != (campaign.id or 0),
             Campaign.channel_id == campaign.channel_id,
-            func.lower(Campaign.code) == campaign.code.lower(),
+            func.lower(Campaign.code) == func.lower(campaign.code),
         ),
         N_("the channel has a campaign with code %(code)r"),
         "code",
@@ -306,12 +315,13 @@ def list_contents(
 
 
 def _check_content(session: Session, content: Content) -> None:
+    _required(content, ("code", "name", "kind"))
     ensure_unique(
         session,
         select(Content.id).where(
             Content.id != (content.id or 0),
             Content.campaign_id == content.campaign_id,
-            func.lower(Content.code) == content.code.lower(),
+            func.lower(Content.code) == func.lower(content.code),
         ),
         N_("the campaign has a content with code %(code)r"),
         "code",

@@ -74,7 +74,8 @@ def resolve_rep(session: Session, rep: str) -> User:
     if text.isdigit():
         user = session.get(User, int(text))
     elif text:
-        user = session.scalars(select(User).where(func.lower(User.email) == text.lower())).first()
+        by_email = select(User).where(func.lower(User.email) == func.lower(text))
+        user = session.scalars(by_email).first()
     if user is None:
         raise NotFound(N_("no user %(rep)r (give an e-mail or a user id)"), rep=rep)
     return user
