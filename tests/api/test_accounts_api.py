@@ -306,6 +306,9 @@ def test_bad_contacts_are_422_with_field_paths(book: Book) -> None:
     assert locs(
         c.post("/api/v1/contacts", json={"full_name": "X", "email": "not-an-email"}, headers=h)
     ) == [["body", "email"]]
+    assert locs(
+        c.post("/api/v1/contacts", json={"full_name": "X", "account_id": 2**70}, headers=h)
+    ) == [["body", "account_id"]]
 
 
 # ---- the 360° timeline -------------------------------------------------------------------------

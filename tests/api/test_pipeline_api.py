@@ -207,6 +207,14 @@ def test_bad_opportunities_are_422_with_field_paths(deals: Deals) -> None:
     ):
         response = deals.client.post(URL, json={**good, **change}, headers=deals.ann)
         assert locs(response) == [path], change
+    # What a fuzzer sends to a change: a probability taken away, an owner id past the range.
+    url = f"{URL}/{deals.o[1]}"
+    for change, path in (
+        ({"probability": None}, ["body", "probability"]),
+        ({"owner_id": 2**70}, ["body", "owner_id"]),
+    ):
+        response = deals.client.patch(url, json=change, headers=deals.ann)
+        assert locs(response) == [path], change
 
 
 def test_moving_through_the_stages_records_them_and_lost_closes_it(deals: Deals) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from closeloop.db.types import MAX_ID
+from closeloop.db.types import IdRef
 
 
 def _no_nul(value: Any) -> Any:
@@ -48,7 +48,7 @@ class UserCreate(_In):
     email: str = Field(max_length=254)
     full_name: str = Field(max_length=200)
     role: str = Field(description="admin, marketing, sdr, sales_rep, sales_manager, finance, …")
-    team_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    team_id: IdRef | None = None
     locale: str | None = Field(default=None, max_length=10)
     max_open_leads: int | None = Field(default=None, ge=0, le=100_000)
     password: str | None = Field(
@@ -66,7 +66,7 @@ class UserUpdate(_In):
     email: str | None = Field(default=None, max_length=254)
     full_name: str | None = Field(default=None, max_length=200)
     role: str | None = None
-    team_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    team_id: IdRef | None = None
     is_active: bool | None = None
     locale: str | None = Field(default=None, max_length=10)
     max_open_leads: int | None = Field(default=None, ge=0, le=100_000)
@@ -82,12 +82,12 @@ class TeamOut(BaseModel):
 
 class TeamCreate(_In):
     name: str = Field(min_length=1, max_length=120)
-    manager_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    manager_id: IdRef | None = None
 
 
 class TeamUpdate(_In):
     name: str | None = Field(default=None, min_length=1, max_length=120)
-    manager_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    manager_id: IdRef | None = None
 
 
 class TokenOut(BaseModel):

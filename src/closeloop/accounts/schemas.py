@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from closeloop.db.types import IdRef
+
 
 class ErrorOut(BaseModel):
     """A refused request: what went wrong, in one sentence."""
@@ -55,7 +57,7 @@ class AccountIn(BaseModel):
     employees: int | None = Field(default=None, ge=0)
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166 code")
     city: str | None = Field(default=None, max_length=120)
-    owner_id: int | None = Field(default=None, description="Defaults to the creating rep")
+    owner_id: IdRef | None = Field(default=None, description="Defaults to the creating rep")
 
 
 class AccountPatch(BaseModel):
@@ -68,7 +70,7 @@ class AccountPatch(BaseModel):
     employees: int | None = Field(default=None, ge=0)
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     city: str | None = Field(default=None, max_length=120)
-    owner_id: int | None = None
+    owner_id: IdRef | None = None
 
 
 class AccountOut(BaseModel):
@@ -93,7 +95,7 @@ class TagsIn(BaseModel):
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account_id: int | None = None
+    account_id: IdRef | None = None
     full_name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
@@ -103,7 +105,7 @@ class ContactIn(BaseModel):
 class ContactPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account_id: int | None = None
+    account_id: IdRef | None = None
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -12,6 +13,8 @@ from sqlalchemy.types import TypeDecorator
 # Ids within the database's integer range: a larger one from outside is a 422, never a
 # database error.
 MAX_ID = 2_147_483_647
+# An id in a request body: a row's id, within that range.
+IdRef = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from closeloop.db.types import MAX_ID
+from closeloop.db.types import MAX_ID, IdRef
 
 
 def _no_nul(value: Any) -> Any:
@@ -94,9 +94,9 @@ class LeadCreate(_In):
     region: str | None = Field(default=None, max_length=60, description="Country code or name")
     city: str | None = Field(default=None, max_length=120)
     notes: str | None = Field(default=None, max_length=5000)
-    channel_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    campaign_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    content_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    channel_id: IdRef | None = None
+    campaign_id: IdRef | None = None
+    content_id: IdRef | None = None
     default_region: str | None = Field(
         default=None, min_length=2, max_length=2, description="Country of a phone without +code"
     )

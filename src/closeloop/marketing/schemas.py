@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from closeloop.db.types import IdRef
+
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 CURRENCY = r"^[A-Z]{3}$"
 
@@ -47,7 +49,7 @@ class ChannelOut(BaseModel):
 class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    channel_id: int
+    channel_id: IdRef
     code: str = Field(min_length=1, max_length=120, pattern=CODE)
     name: str = Field(min_length=1, max_length=200)
     utm_campaign: str | None = Field(default=None, max_length=200)
@@ -86,7 +88,7 @@ class CampaignOut(BaseModel):
 class ContentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    campaign_id: int
+    campaign_id: IdRef
     code: str = Field(min_length=1, max_length=120, pattern=CODE)
     name: str = Field(min_length=1, max_length=200)
     kind: str = Field(min_length=1, max_length=30, description="article, webinar, ad, …")
@@ -123,9 +125,9 @@ class SpendIn(BaseModel):
     spent_on: date
     amount: Decimal = Field(ge=0, description='Decimal string, e.g. "1250.00"')
     currency: str = Field(pattern=CURRENCY)
-    channel_id: int
-    campaign_id: int | None = None
-    content_id: int | None = None
+    channel_id: IdRef
+    campaign_id: IdRef | None = None
+    content_id: IdRef | None = None
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -135,9 +137,9 @@ class SpendPatch(BaseModel):
     spent_on: date | None = None
     amount: Decimal | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, pattern=CURRENCY)
-    channel_id: int | None = None
-    campaign_id: int | None = None
-    content_id: int | None = None
+    channel_id: IdRef | None = None
+    campaign_id: IdRef | None = None
+    content_id: IdRef | None = None
     note: str | None = Field(default=None, max_length=500)
 
 

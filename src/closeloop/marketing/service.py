@@ -101,7 +101,11 @@ def get_row(session: Session, actor: Actor, model: type[Row], row_id: int) -> Ro
 
 
 def reference(session: Session, model: type[Row], row_id: int, field: str) -> Row:
-    row = session.get(model, row_id)
+    """The row ``row_id`` refers to, or ``Invalid`` at ``field``."""
+    # No autoflush: the row pointing at it may already hold the id, and flushing it first would
+    # fail on the foreign key before this check could answer 422.
+    with session.no_autoflush:
+        row = session.get(model, row_id)
     if row is None:
         raise Invalid(_NO_SUCH[model], field=field, id=row_id)
     return row

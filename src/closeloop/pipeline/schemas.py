@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from closeloop.db.types import IdRef
+
 CURRENCY = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD, CNY")
 
 
@@ -14,13 +16,13 @@ class OpportunityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    account_id: int
-    stage_id: int = Field(description="The stage it starts at; its pipeline is the stage's")
+    account_id: IdRef
+    stage_id: IdRef = Field(description="The stage it starts at; its pipeline is the stage's")
     amount: Decimal = Field(ge=0, description='Decimal string, e.g. "12500.00"')
     currency: str = CURRENCY
     expected_close: date | None = None
-    owner_id: int | None = Field(default=None, description="Defaults to the creating seller")
-    lead_id: int | None = Field(default=None, description="The lead it was opened for")
+    owner_id: IdRef | None = Field(default=None, description="Defaults to the creating seller")
+    lead_id: IdRef | None = Field(default=None, description="The lead it was opened for")
     probability: int | None = Field(default=None, ge=0, le=100, description="Default: stage's")
 
 
@@ -31,11 +33,11 @@ class OpportunityPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    stage_id: int | None = None
+    stage_id: IdRef | None = None
     amount: Decimal | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     expected_close: date | None = None
-    owner_id: int | None = None
+    owner_id: IdRef | None = None
     probability: int | None = Field(default=None, ge=0, le=100)
     lost_reason: str | None = Field(default=None, max_length=60)
     competitor: str | None = Field(default=None, max_length=120)

@@ -180,6 +180,8 @@ def update_opportunity(
             status=opportunity.status,
         )
     before = snapshot(opportunity, FIELDS)
+    if "probability" in changes and changes["probability"] is None:
+        raise Invalid(N_("cannot be empty"), field="probability")
     for name in ("lost_reason", "competitor", "expected_close", "probability"):
         if name in changes:
             value = changes[name]
