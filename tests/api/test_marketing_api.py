@@ -146,8 +146,8 @@ def test_out_of_range_ids_and_unreadable_bodies_are_422(setup: Setup) -> None:
                 "/api/v1/invoices/-5", f"/api/v1/spend?channel_id={too_big}"):  # fmt: skip
         response = c.get(url, headers=h)
         assert response.status_code == 422, (url, response.text)
-    spend = setup.post("/api/v1/spend", {"spent_on": "2026-01-05", "amount": "1.00",
-                                          "currency": "USD", "channel_id": setup.search})  # fmt: skip
+    booked = {"spent_on": "2026-01-05", "amount": "1.00", "currency": "USD"}
+    spend = setup.post("/api/v1/spend", {**booked, "channel_id": setup.search})
     moved = c.patch(f"/api/v1/spend/{spend['id']}", json={"content_id": 104986224}, headers=h)
     assert locs(moved) == [["body", "content_id"]]
     blank_kind = c.post(
