@@ -216,6 +216,8 @@ def test_bad_account_input_is_422_with_field_paths(book: Book) -> None:
     assert locs(
         c.post("/api/v1/accounts", json={"name": "X", "owner_id": 99999}, headers=book.admin)
     ) == [["body", "owner_id"]]
+    too_many = {"name": "X", "employees": 14096182719342264188928}  # what a fuzzer sent
+    assert locs(c.post("/api/v1/accounts", json=too_many, headers=h)) == [["body", "employees"]]
 
 
 def test_patch_changes_only_the_fields_sent_and_audits_before_and_after(book: Book) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from closeloop.db.types import IdRef
+from closeloop.db.types import MAX_ID, IdRef
 
 
 class ErrorOut(BaseModel):
@@ -54,7 +54,7 @@ class AccountIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     industry: str | None = Field(default=None, max_length=60)
-    employees: int | None = Field(default=None, ge=0)
+    employees: int | None = Field(default=None, ge=0, le=MAX_ID)
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166 code")
     city: str | None = Field(default=None, max_length=120)
     owner_id: IdRef | None = Field(default=None, description="Defaults to the creating rep")
@@ -67,7 +67,7 @@ class AccountPatch(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     industry: str | None = Field(default=None, max_length=60)
-    employees: int | None = Field(default=None, ge=0)
+    employees: int | None = Field(default=None, ge=0, le=MAX_ID)
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     city: str | None = Field(default=None, max_length=120)
     owner_id: IdRef | None = None
