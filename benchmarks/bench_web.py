@@ -37,7 +37,9 @@ from closeloop.models import Role, User
 PASSWORD = "bench-web-password"
 DATABASE = "closeloop_web"
 
-# What each role opens: (kind, path). Paths that answer 404 are counted apart (not built).
+# What each role opens: (kind, path). {lead} and {account} stand for a record the user may see
+# (read from the API's first page after signing in). "record" is the 360° pages and the accounts
+# list; a status other than 200 is counted apart.
 WORK: dict[Role, list[tuple[str, str]]] = {
     Role.SALES_REP: [
         ("dashboard", "/dashboard"),
@@ -46,6 +48,9 @@ WORK: dict[Role, list[tuple[str, str]]] = {
         ("list", "/api/v1/leads?limit=50&sort=-score"),
         ("list", "/api/v1/leads?limit=50&status=pool"),
         ("list", "/api/v1/opportunities?limit=50"),
+        ("record", "/accounts"),
+        ("record", "/leads/{lead}"),
+        ("record", "/accounts/{account}"),
     ],
     Role.SDR: [
         ("dashboard", "/dashboard"),
@@ -59,6 +64,8 @@ WORK: dict[Role, list[tuple[str, str]]] = {
         ("list", "/api/v1/leads?limit=50&sort=-created_at"),
         ("list", "/api/v1/opportunities?limit=50"),
         ("list", "/api/v1/accounts?limit=50"),
+        ("record", "/leads/{lead}"),
+        ("record", "/accounts/{account}"),
     ],
     Role.MARKETING: [
         ("dashboard", "/dashboard"),
@@ -70,6 +77,8 @@ WORK: dict[Role, list[tuple[str, str]]] = {
         ("dashboard", "/dashboard"),
         ("list", "/api/v1/invoices?limit=50"),
         ("list", "/api/v1/payments?limit=50"),
+        ("record", "/accounts"),
+        ("record", "/accounts/{account}"),
     ],
     Role.EXECUTIVE: [("dashboard", "/dashboard")],
     Role.ADMIN: [
@@ -130,6 +139,11 @@ async def sign_in(client: httpx.AsyncClient, email: str) -> None:
     assert answer.status_code == 303, f"sign-in of {email} failed: {answer.status_code}"
 
 
+async def _visible_ids(client: httpx.AsyncClient, path: str) -> list[int]:
+    answer = await client.get(path)
+    return [item["id"] for item in answer.json()["items"]] if answer.status_code == 200 else []
+
+
 async def run_users(
     users: list[tuple[Role, str]], seconds: float, think: float
 ) -> tuple[dict[str, list[float]], dict[str, int]]:
@@ -143,8 +157,17 @@ async def run_users(
             base_url=f"http://127.0.0.1:{PORT}", timeout=60, follow_redirects=False
         ) as client:
             await sign_in(client, email)
+            records = {
+                name: await _visible_ids(client, f"/api/v1/{name}s?limit=20")
+                for name in ("lead", "account")
+            }
             while time.perf_counter() < stop_at:
                 kind, path = rng.choice(WORK[role])
+                if "{" in path:
+                    name = path.split("{")[1].rstrip("}")
+                    if not records[name]:
+                        continue
+                    path = path.format(**{name: rng.choice(records[name])})
                 started = time.perf_counter()
                 try:
                     status = (await client.get(path)).status_code
