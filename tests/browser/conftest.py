@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import uvicorn
@@ -169,7 +170,7 @@ def page(browser: object, live_server: LiveServer) -> Iterator[object]:
 
 def sign_in(page: object, live_server: LiveServer, role: Role, next_path: str = "/") -> None:
     """Sign in through the form as the demo user of ``role``."""
-    page.goto(f"/signin?next={next_path}")  # type: ignore[attr-defined]
+    page.goto(f"/signin?next={quote(next_path, safe='/')}")  # type: ignore[attr-defined]
     page.fill("input[name=email]", live_server.users[role])  # type: ignore[attr-defined]
     page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
     page.click("button[type=submit].primary")  # type: ignore[attr-defined]

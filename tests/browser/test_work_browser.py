@@ -8,6 +8,8 @@ import pytest
 from closeloop.models import Role
 from tests.browser.conftest import LiveServer, screenshot, sign_in
 
+# The demo's last quarter (it ends on DEMO_END): the screenshots show a period with data.
+WITH_DATA = "/dashboard?period=custom&from=2026-08-01&to=2026-10-31"
 # The menu each role sees (by its links).
 MENUS = {
     Role.SALES_REP: ["/dashboard", "/leads", "/pool", "/accounts"],
@@ -52,7 +54,7 @@ def test_a_rep_claims_from_the_pool(page: object, live_server: LiveServer) -> No
 
 
 def test_the_dashboard_in_chinese_with_its_charts(page: object, live_server: LiveServer) -> None:
-    sign_in(page, live_server, Role.EXECUTIVE, next_path="/dashboard")
+    sign_in(page, live_server, Role.EXECUTIVE, next_path=WITH_DATA)
     page.select_option("select[name=locale]", "zh_CN")  # type: ignore[attr-defined]
     page.wait_for_load_state()  # type: ignore[attr-defined]
     page.wait_for_selector("body[data-charts-ready]", state="attached", timeout=30_000)  # type: ignore[attr-defined]
@@ -63,8 +65,9 @@ def test_the_dashboard_in_chinese_with_its_charts(page: object, live_server: Liv
 def test_the_dashboard_screenshot_and_a_report_export(
     page: object, live_server: LiveServer
 ) -> None:
-    sign_in(page, live_server, Role.MARKETING, next_path="/dashboard")
+    sign_in(page, live_server, Role.MARKETING, next_path=WITH_DATA)
     page.wait_for_selector("body[data-charts-ready]", state="attached", timeout=30_000)  # type: ignore[attr-defined]
+    assert page.locator("#chart-roi").count() == 1  # type: ignore[attr-defined]
     screenshot(page, "dashboard")
     page.goto("/reports")  # type: ignore[attr-defined]
     with page.expect_download() as download:  # type: ignore[attr-defined]

@@ -173,6 +173,19 @@ def test_the_executive_sees_kpis_equal_to_hand_computed_values(
     assert '<script src="/static/vendor/plotly.min.js" defer></script>' in html
 
 
+def test_a_period_without_leads_says_so_instead_of_empty_charts(
+    month_pair: dict[str, User], db_url: str
+) -> None:
+    html = (
+        signed_in(db_url, "exec@example.com")
+        .get("/dashboard?period=custom&from=2026-11-01&to=2026-11-30")
+        .text
+    )
+    assert "No leads were created in this period yet." in html
+    assert 'data-chart="chart-roi"' not in html and 'data-chart="chart-funnel"' not in html
+    assert 'data-chart="chart-trend"' in html  # the weeks around it still show
+
+
 def test_a_rep_sees_own_figures_only(month_pair: dict[str, User], db_url: str) -> None:
     ana = signed_in(db_url, "ana@example.com").get(OCTOBER).text
     assert "My figures" in ana and "Macro efficiency" not in ana and "Receivables" not in ana
