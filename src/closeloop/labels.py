@@ -1,6 +1,6 @@
-"""What the product's own codes are called on a page (statuses, kinds of touch, payment
-methods): marked for translation here, translated where shown. A code not listed shows as it is,
-underscores as spaces."""
+"""What the product's own codes are called on a page (statuses, kinds of touch, SLA clocks,
+payment methods): marked for translation here, translated where shown. A code not listed shows
+as it is, underscores as spaces."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ TOUCH_KIND_LABELS = {
     "list_import": N_("list import"),
     "meeting": N_("meeting"),
     "call": N_("call"),
+}
+SLA_KIND_LABELS = {
+    "first_contact": N_("first contact"),
+    "accept": N_("accept or return"),
+    "follow_up": N_("follow-up"),
 }
 PAYMENT_METHOD_LABELS = {
     "bank_transfer": N_("bank transfer"),

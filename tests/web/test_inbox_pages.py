@@ -140,6 +140,7 @@ def test_a_rep_sees_own_open_leads_by_score_with_factors_and_clocks(
     high = row_of(page.text, ids["high"])
     assert "title: director" in high and "+25" in high and "-5" in high
     assert re.search(r'class="badge bad"[^>]*>overdue by 3 h 5 min<', high)
+    assert '<div class="muted small">first contact</div>' in high  # the clock's promise, in words
     mid = row_of(page.text, ids["mid"])
     assert re.search(r'class="badge warn"[^>]*>due in 1 h 20 min<', mid)
     low = row_of(page.text, ids["low"])

@@ -21,7 +21,7 @@ from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import MAX_ID
 from closeloop.errors import ClosedLoopError, Invalid, NotFound
-from closeloop.labels import LEAD_STATUS_LABELS
+from closeloop.labels import LEAD_STATUS_LABELS, SLA_KIND_LABELS, label
 from closeloop.leads import records
 from closeloop.leads.routing import repository as routing_repo
 from closeloop.leads.states import may_accept
@@ -77,7 +77,7 @@ def sla_clock(fmt: Formatter, lead: Lead, now: datetime) -> Clock | None:
     if lead.sla_due_at is None:
         return None
     left = (lead.sla_due_at - now).total_seconds()
-    kind = fmt.gettext(lead.sla_kind) if lead.sla_kind else ""
+    kind = label(SLA_KIND_LABELS, lead.sla_kind, fmt.gettext) if lead.sla_kind else ""
     if left < 0:
         return Clock(
             fmt.gettext("overdue by %(time)s", time=duration_text(fmt, -left)), "bad", kind
