@@ -31,24 +31,24 @@ from closeloop.rules.store import save_rules
 SOURCE = "YAML"  # what an error's "… line N" refers to: the text box
 
 
-def _save_scoring(session: Session, text: str, actor_id: int | None) -> int:
+def _save_scoring(session: Session, text: str, actor_id: int | None, source: str) -> int:
     saved = save_rules(
         session,
         kind=scoring.KIND,
         text=text,
         schema=scoring.ScoringRules,
-        source=SOURCE,
+        source=source,
         actor_id=actor_id,
     )
     return saved.version
 
 
-def _save_routing(session: Session, text: str, actor_id: int | None) -> int:
-    return routing.save_routing_rules(session, text=text, source=SOURCE, actor_id=actor_id).version
+def _save_routing(session: Session, text: str, actor_id: int | None, source: str) -> int:
+    return routing.save_routing_rules(session, text=text, source=source, actor_id=actor_id).version
 
 
-def _save_sla(session: Session, text: str, actor_id: int | None) -> int:
-    return sla.save_sla_rules(session, text=text, source=SOURCE, actor_id=actor_id).version
+def _save_sla(session: Session, text: str, actor_id: int | None, source: str) -> int:
+    return sla.save_sla_rules(session, text=text, source=source, actor_id=actor_id).version
 
 
 def _dumped(rules: object) -> str:
@@ -62,7 +62,7 @@ class RuleKind:
     label: str  # marked for translation
     version_in_force: Callable[[Session], int]
     default_text: Callable[[], str]
-    save: Callable[[Session, str, int | None], int]
+    save: Callable[[Session, str, int | None, str], int]
 
 
 KINDS: dict[str, RuleKind] = {
@@ -141,13 +141,17 @@ def _versions(
     ]
 
 
-def save_rules_text(session: Session, actor: Actor, *, kind: str, text: str) -> int:
+def save_rules_text(
+    session: Session, actor: Actor, *, kind: str, text: str, source: str = SOURCE
+) -> int:
     """Validate ``text`` whole and put it in force as the next version; returns the version.
+    The settings pages and ``closeloop scoring|routing|sla set`` both save through here.
 
-    Invalid text raises ``Invalid`` (with its line and reason) and changes nothing."""
+    Invalid text raises ``Invalid`` (with its line in ``source`` and the reason) and changes
+    nothing."""
     require(actor, Area.SETTINGS, WRITE)
     spec = _kind(kind)
-    version = spec.save(session, text, actor.user_id)
+    version = spec.save(session, text, actor.user_id, source)
     record_change(
         session,
         actor,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from closeloop.db.engine import unit_of_work
 from closeloop.leads.scoring.tasks import run_score_decay
+from closeloop.models import AuditEntry
 from tests.capture.helpers import SQLITE_ONLY, assert_refused, closeloop
 from tests.leads.scoring.helpers import RULES_YAML, add_lead, days, use_rules
 from tests.leads.scoring.test_service import NOW
@@ -24,6 +25,11 @@ def test_show_set_and_run(db_url: str, engine: Engine, tmp_path: Path) -> None:
     (tmp_path / "rules.yaml").write_text(RULES_YAML)
     saved = closeloop("scoring", "set", "rules.yaml", "--db", db_url, cwd=tmp_path)
     assert saved.returncode == 0 and "v1 in force" in saved.stdout
+    with unit_of_work(engine) as session:  # the same audit trail as a save from the settings page
+        audited = session.execute(
+            select(AuditEntry.entity_id, AuditEntry.via).where(AuditEntry.entity == "rule_set")
+        ).all()
+    assert [tuple(row) for row in audited] == [("scoring:1", "cli")]
 
     (tmp_path / "bad.yaml").write_text(RULES_YAML.replace("CN: 5", "CN: 500"))
     refused = closeloop("scoring", "set", "bad.yaml", "--db", db_url, cwd=tmp_path)

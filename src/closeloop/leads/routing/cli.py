@@ -23,6 +23,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from closeloop.access.actor import Actor
 from closeloop.cli_support import DbOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
@@ -32,7 +33,7 @@ from closeloop.i18n import N_
 from closeloop.leads.cli import leads_app
 from closeloop.leads.routing import repository as repo
 from closeloop.leads.routing.actions import ActionResult
-from closeloop.leads.routing.rules import DEFAULT_TEXT, current_rules, save_routing_rules
+from closeloop.leads.routing.rules import DEFAULT_TEXT, current_rules
 from closeloop.leads.routing.service import (
     accept_lead,
     assign_lead,
@@ -48,6 +49,7 @@ from closeloop.leads.routing.simulate import (
     simulate_routing,
 )
 from closeloop.leads.routing.simulate import as_json as results_json
+from closeloop.leads.rule_settings import save_rules_text
 from closeloop.models import Lead, RuleSet, Team, User
 from closeloop.rules.loader import read_rules_file
 
@@ -341,9 +343,11 @@ def set_command(
     text = read_rules_file(file)
     with unit_of_work(open_database(db)) as session:
         begin_writing(session)
-        saved = save_routing_rules(session, text=text, source=file.name)
+        version = save_rules_text(
+            session, Actor.operator(), kind="routing", text=text, source=file.name
+        )
     console.print(
-        _("Routing rules v%(version)s from %(file)s are in force.", version=saved.version,
+        _("Routing rules v%(version)s from %(file)s are in force.", version=version,
           file=file.name),
         highlight=False,
     )  # fmt: skip

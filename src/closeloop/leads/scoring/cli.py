@@ -11,15 +11,16 @@ import typer
 import yaml
 from rich.table import Table
 
+from closeloop.access.actor import Actor
 from closeloop.cli_support import DbOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.errors import Invalid
 from closeloop.i18n import N_
-from closeloop.leads.scoring.rules import KIND, ScoringRules
+from closeloop.leads.rule_settings import save_rules_text
+from closeloop.leads.scoring.rules import KIND
 from closeloop.leads.scoring.service import current_rules, score_leads
 from closeloop.rules.loader import read_rules_file
-from closeloop.rules.store import save_rules
 
 app = typer.Typer(
     help="Lead scoring: rules, the predictive model, batch scoring.", no_args_is_help=True
@@ -49,12 +50,13 @@ def set_rules(
     nothing."""
     text = read_rules_file(file)
     with unit_of_work(open_database(db)) as session:
-        saved = save_rules(session, kind=KIND, text=text, schema=ScoringRules, source=file.name)
+        version = save_rules_text(session, Actor.operator(), kind=KIND, text=text, source=file.name)
+        threshold = current_rules(session).rules.mql_threshold
     console.print(
         _(
             "scoring rules v%(version)s in force (MQL at %(threshold)s)",
-            version=saved.version,
-            threshold=saved.rules.mql_threshold,
+            version=version,
+            threshold=threshold,
         )
     )
 

@@ -11,14 +11,16 @@ import typer
 import yaml
 from rich.table import Table
 
+from closeloop.access.actor import Actor
 from closeloop.cli_support import DbOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.errors import Invalid
 from closeloop.i18n import N_
+from closeloop.leads.rule_settings import save_rules_text
 from closeloop.leads.sla.compliance import sla_compliance
-from closeloop.leads.sla.rules import active_sla_rules, save_sla_rules
+from closeloop.leads.sla.rules import active_sla_rules
 from closeloop.leads.sla.tasks import run_sla_sweep
 from closeloop.rules.loader import read_rules_file
 
@@ -78,8 +80,10 @@ def set_rules(
     engine = open_database(db)
     with unit_of_work(engine) as session:
         begin_writing(session)
-        saved = save_sla_rules(session, text=text, source=file.name)
-    console.print(_("SLA rules v%(version)s in force", version=saved.version), highlight=False)
+        version = save_rules_text(
+            session, Actor.operator(), kind="sla", text=text, source=file.name
+        )
+    console.print(_("SLA rules v%(version)s in force", version=version), highlight=False)
 
 
 @app.command("sweep")
