@@ -20,8 +20,8 @@ from closeloop.access.visibility import OWN_ROWS
 from closeloop.accounts.timeline_view import shown
 from closeloop.db.engine import unit_of_work
 from closeloop.db.types import utcnow
+from closeloop.leads import lead_tags, records
 from closeloop.leads import profile as lead_profiles
-from closeloop.leads import records
 from closeloop.leads import records_transitions as transitions
 from closeloop.leads.page_parts import (
     CsrfField,
@@ -82,9 +82,9 @@ def change_tags(
 
     def work(session: Session) -> str:
         if remove:
-            lead_profiles.remove_tag(session, actor, lead_id=lead_id, name=remove)
+            lead_tags.remove_tag(session, actor, lead_id=lead_id, name=remove)
             return fmt.gettext("Tag %(tag)s removed.", tag=remove)
-        lead_profiles.add_tag(session, actor, lead_id=lead_id, name=add)
+        lead_tags.add_tag(session, actor, lead_id=lead_id, name=add)
         return fmt.gettext("Tag %(tag)s added.", tag=" ".join(add.split()))
 
     here = f"/leads/{lead_id}"

@@ -13,6 +13,7 @@ from closeloop.access.policy import Area, allowed
 from closeloop.access.visibility import account_condition
 from closeloop.accounts.timeline import TimelineEntry, lead_timeline
 from closeloop.leads import records
+from closeloop.leads.lead_tags import tags_of
 from closeloop.models import Account, Campaign, Channel, Content, Lead, Team, User
 
 
@@ -50,20 +51,7 @@ def lead_profile(session: Session, actor: Actor, lead_id: int) -> LeadProfile:
         content=_name(session, Content.name, Content.id, lead.content_id),
         owner=_name(session, User.full_name, User.id, lead.owner_id),
         team=_name(session, Team.name, Team.id, lead.team_id),
-        tags=records.tags_of(session, lead.id),
+        tags=tags_of(session, lead.id),
         account=account,
         timeline=lead_timeline(session, actor, lead.id),
     )
-
-
-def add_tag(session: Session, actor: Actor, *, lead_id: int, name: str) -> list[str]:
-    """The lead's tags plus ``name`` (the rules of ``records.set_tags`` apply)."""
-    return records.set_tags(
-        session, actor, lead_id=lead_id, names=[*records.tags_of(session, lead_id), name]
-    )
-
-
-def remove_tag(session: Session, actor: Actor, *, lead_id: int, name: str) -> list[str]:
-    """The lead's tags without ``name`` (any case)."""
-    kept = [t for t in records.tags_of(session, lead_id) if t.casefold() != name.casefold()]
-    return records.set_tags(session, actor, lead_id=lead_id, names=kept)

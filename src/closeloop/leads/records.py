@@ -1,7 +1,8 @@
-"""Leads as records people work with: list, read, enter by hand, edit, tag, and move through
+"""Leads as records people work with: list, read, enter by hand, edit, and move through
 the state machine — each for an actor, within what they may see, and audited.
 
-The transitions (claim, accept, assign …) are in ``records_transitions.py``. The caller's
+The transitions (claim, accept, assign …) are in ``records_transitions.py``, tags in
+``lead_tags.py``. The caller's
 transaction must have begun with ``closeloop.db.locks.begin_writing`` for changes.
 """
 
@@ -12,8 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, literal, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from closeloop.access.actor import WRITE, Actor
@@ -200,18 +200,7 @@ def get_lead(session: Session, actor: Actor, lead_id: int) -> Lead:
     return get_readable(session, actor, Lead, lead_id)
 
 
-def tags_of(session: Session, lead_id: int) -> list[str]:
-    """The lead's tag names, alphabetical."""
-    statement = (
-        select(Tag.name)
-        .join(lead_tags, lead_tags.c.tag_id == Tag.id)
-        .where(lead_tags.c.lead_id == lead_id)
-        .order_by(Tag.name)
-    )
-    return list(session.scalars(statement))
-
-
-def _changeable(session: Session, actor: Actor, lead_id: int) -> Lead:
+def changeable_lead(session: Session, actor: Actor, lead_id: int) -> Lead:
     """A lead the actor may change: a rep or SDR only their own, a manager the team's."""
     require(actor, Area.LEADS, WRITE)
     lead = get_readable(session, actor, Lead, lead_id)
@@ -349,7 +338,7 @@ def update_lead(
     fallback_region: str | None = None,
 ) -> Lead:
     """Change the editable fields sent, cleaned as at capture; audited with before and after."""
-    lead = _changeable(session, actor, lead_id)
+    lead = changeable_lead(session, actor, lead_id)
     before = snapshot(lead, AUDITED)
     # A national phone number means: the country sent with it, else the lead's, else ours.
     cleaned = _cleaned(changes, default_region or lead.region or fallback_region)
@@ -369,55 +358,3 @@ def update_lead(
         after=snapshot(lead, AUDITED),
     )
     return lead
-
-
-def _insert_missing_tags(session: Session, names: list[str]) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    now = datetime.now(UTC)
-    rows = [{"name": n, "created_at": now, "updated_at": now} for n in names]
-    session.execute(dialect.insert(Tag.__table__).values(rows).on_conflict_do_nothing())
-
-
-def set_tags(session: Session, actor: Actor, *, lead_id: int, names: list[str]) -> list[str]:
-    """Replace the lead's tags with ``names`` (made when new; one spelling per name, any case)."""
-    lead = _changeable(session, actor, lead_id)
-    wanted: dict[str, str] = {}
-    for index, raw in enumerate(names):
-        name = clean_text(raw)
-        if not name:
-            raise Invalid(N_("a tag needs a name"), field=f"body.tags.{index}")
-        if len(name) > 60:
-            raise Invalid(N_("at most %(max)s characters"), field=f"body.tags.{index}", max=60)
-        wanted.setdefault(name.lower(), name)
-    before = tags_of(session, lead.id)
-
-    def existing() -> dict[str, int]:
-        if not wanted:
-            return {}
-        # The database lowers both sides (SQLite only ASCII, PostgreSQL all letters), so a name
-        # stored exactly as asked for is always found; Python's lower() keys the answer.
-        spelled = [func.lower(name) for name in wanted.values()]
-        rows = session.execute(select(Tag.name, Tag.id).where(func.lower(Tag.name).in_(spelled)))
-        return {name.lower(): tag_id for name, tag_id in rows}
-
-    found = existing()
-    missing = [name for key, name in wanted.items() if key not in found]
-    if missing:
-        _insert_missing_tags(session, missing)
-        found = existing()
-    session.execute(delete(lead_tags).where(lead_tags.c.lead_id == lead.id))
-    if found:
-        rows = [{"lead_id": lead.id, "tag_id": tag_id} for tag_id in sorted(set(found.values()))]
-        session.execute(insert(lead_tags), rows)
-    after = tags_of(session, lead.id)
-    if after != before:
-        record_change(
-            session,
-            actor,
-            entity="lead",
-            entity_id=lead.id,
-            action="tag",
-            before={"tags": before},
-            after={"tags": after},
-        )
-    return after

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from closeloop.db.types import utcnow
-from closeloop.leads import records, records_touches
+from closeloop.leads import lead_tags, records, records_touches
 from closeloop.leads import records_transitions as transitions
 from closeloop.leads.records_schemas import (
     AssignIn,
@@ -60,7 +60,7 @@ LeadId = RowId
 
 def _detail(session: Session, lead: Lead) -> LeadDetail:
     out = LeadDetail.model_validate(lead)
-    out.tags = records.tags_of(session, lead.id)
+    out.tags = lead_tags.tags_of(session, lead.id)
     return out
 
 
@@ -170,7 +170,7 @@ def update_lead(
 def set_tags(lead_id: LeadId, payload: TagsIn, request: Request, actor: ApiActor) -> LeadDetail:
     """Replace the lead's tags; tags not seen before are created."""
     with request_unit(request) as session:
-        records.set_tags(session, actor, lead_id=lead_id, names=payload.tags)
+        lead_tags.set_tags(session, actor, lead_id=lead_id, names=payload.tags)
         return _detail(session, records.get_lead(session, actor, lead_id))
 
 
