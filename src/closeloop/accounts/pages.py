@@ -11,21 +11,21 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from closeloop.access.actor import WRITE
-from closeloop.access.pages import safe_next
 from closeloop.access.policy import Area, allowed, require
 from closeloop.accounts import overview, service
 from closeloop.accounts.timeline_view import shown
 from closeloop.db.cursor import Page
 from closeloop.db.engine import unit_of_work
-from closeloop.errors import ClosedLoopError, Invalid, NotFound
+from closeloop.errors import Invalid
 from closeloop.labels import PAYMENT_METHOD_LABELS, label
-from closeloop.leads.page_parts import CsrfField, flash, here_url, pop_flash, writing
+from closeloop.leads.page_parts import CsrfField, act, here_url, pop_flash
 from closeloop.models import Account
 from closeloop.money import from_minor
-from closeloop.web.auth import PageActor, check_csrf
+from closeloop.web.auth import PageActor
 from closeloop.web.templating import formatter, render
 
 router = APIRouter(include_in_schema=False)
@@ -121,21 +121,14 @@ def change_account_tags(
     remove: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Add the tag ``add`` or remove the tag ``remove``; back to the account page."""
-    check_csrf(request, csrf_token)
-    require(actor, Area.ACCOUNTS, WRITE)
     fmt = formatter(request, actor)
+
+    def work(session: Session) -> str:
+        if remove:
+            service.remove_account_tag(session, actor, account_id=account_id, name=remove)
+            return fmt.gettext("Tag %(tag)s removed.", tag=remove)
+        service.add_account_tag(session, actor, account_id=account_id, name=add)
+        return fmt.gettext("Tag %(tag)s added.", tag=" ".join(add.split()))
+
     here = f"/accounts/{account_id}"
-    try:
-        with writing(request) as session:
-            if remove:
-                service.remove_account_tag(session, actor, account_id=account_id, name=remove)
-                message = fmt.gettext("Tag %(tag)s removed.", tag=remove)
-            else:
-                service.add_account_tag(session, actor, account_id=account_id, name=add)
-                message = fmt.gettext("Tag %(tag)s added.", tag=" ".join(add.split()))
-        flash(request, "ok", message)
-    except NotFound:
-        raise
-    except ClosedLoopError as error:
-        flash(request, "error", error.translated(fmt.gettext))
-    return RedirectResponse(safe_next(here, here), status_code=303)
+    return act(request, actor, csrf_token, here, here, work, area=Area.ACCOUNTS)

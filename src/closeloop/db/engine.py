@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from closeloop.db.locks import begin_writing
 from closeloop.errors import DatabaseUnavailable
 from closeloop.i18n import N_
 
@@ -99,8 +100,6 @@ def unit_of_work(engine: Engine, *, writing: bool = False) -> Iterator[Session]:
     (``begin_writing``) instead of failing with "database is locked" when a read turns into a
     write while another connection writes.
     """
-    from closeloop.db.locks import begin_writing
-
     session = session_factory(engine)()
     try:
         if writing:

@@ -151,13 +151,14 @@ def act(
     next_url: str,
     default: str,
     work: Callable[[Session], str],
+    area: Area = Area.LEADS,
 ) -> Response:
     """Check the form, run ``work`` in a writing transaction, then go back with a flash message.
 
-    ``work`` returns the success message; a domain error becomes an error flash (a lead the
-    actor may not see stays a 404 page, a role without leads a 403 page)."""
+    ``work`` returns the success message; a domain error becomes an error flash (a record the
+    actor may not see stays a 404 page, a role without the ``area`` a 403 page)."""
     check_csrf(request, csrf)
-    require(actor, Area.LEADS, WRITE)
+    require(actor, area, WRITE)
     fmt = formatter(request, actor)
     try:
         with writing(request) as session:
