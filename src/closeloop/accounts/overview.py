@@ -218,13 +218,14 @@ def _cash(
     )
     settled = cash.invoice_totals(session, every)
 
-    def left(bill: Invoice) -> int:
-        return max(bill.amount_minor - settled[bill.id].paid - settled[bill.id].adjusted, 0)
+    def left(bill: Invoice) -> int:  # an overpaid invoice owes nothing, not a negative amount
+        return max(cash.outstanding_minor(bill, settled[bill.id]), 0)
 
     for bill in every:
         owed[bill.currency] += left(bill)
     invoice_rows = [
-        InvoiceRow(bill, left(bill), left(bill) > 0 and bill.due_on < today) for bill in invoices
+        InvoiceRow(bill, left(bill), cash.is_overdue(bill, settled[bill.id], today))
+        for bill in invoices
     ]
     payments = list(
         cash.list_payments(

@@ -38,7 +38,7 @@ def order_out(o: Order, totals: tuple[int, int]) -> OrderOut:
 
 
 def invoice_out(i: Invoice, totals: service.InvoiceTotals, today: date) -> InvoiceOut:
-    outstanding = i.amount_minor - totals.paid - totals.adjusted
+    outstanding = service.outstanding_minor(i, totals)
     return InvoiceOut(
         id=i.id,
         number=i.number,
@@ -52,7 +52,7 @@ def invoice_out(i: Invoice, totals: service.InvoiceTotals, today: date) -> Invoi
         paid=from_minor(totals.paid, i.currency),
         adjusted=from_minor(totals.adjusted, i.currency),
         outstanding=from_minor(outstanding, i.currency),
-        overdue=i.due_on < today and outstanding > 0,
+        overdue=service.is_overdue(i, totals, today),
     )
 
 

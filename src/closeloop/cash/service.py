@@ -230,6 +230,16 @@ class InvoiceTotals:
     adjusted: int
 
 
+def outstanding_minor(invoice: Invoice, totals: InvoiceTotals) -> int:
+    """What is still owed on an invoice: its amount less allocations and adjustments."""
+    return invoice.amount_minor - totals.paid - totals.adjusted
+
+
+def is_overdue(invoice: Invoice, totals: InvoiceTotals, today: date) -> bool:
+    """Past its due date with something still owed (PRODUCT.md's "overdue")."""
+    return invoice.due_on < today and outstanding_minor(invoice, totals) > 0
+
+
 def invoice_totals(session: Session, invoices: Iterable[Invoice]) -> dict[int, InvoiceTotals]:
     """Account, allocated and adjusted minor units of each invoice."""
     rows = list(invoices)
