@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from closeloop.errors import Conflict
+from closeloop.leads.qualify_batch import qualify_in_one_pass
 from closeloop.leads.routing import repository as routing_repo
-from closeloop.leads.routing.service import Assignment, AssignSummary, assign_lead, assign_leads
-from closeloop.leads.scoring.service import LeadScore, ScoringRun, score_lead, score_leads
+from closeloop.leads.routing.service import Assignment, AssignSummary, assign_lead
+from closeloop.leads.scoring.service import LeadScore, ScoringRun, score_lead
 from closeloop.models import Lead, LeadStatus
 
 
@@ -51,7 +52,11 @@ def qualify_lead(session: Session, *, lead_id: int, at: datetime) -> Qualified:
 def qualify_leads(
     session: Session, *, lead_ids: Sequence[int], at: datetime
 ) -> tuple[ScoringRun, AssignSummary]:
-    """Bulk twin of ``qualify_lead``: score every lead, then route the open unowned ones."""
-    scored = score_leads(session, at=at, lead_ids=lead_ids)
-    routed = assign_leads(session, at=at, lead_ids=list(lead_ids))
-    return scored, routed
+    """Bulk twin of ``qualify_lead``: score every lead and route the open unowned ones, each
+    lead's row written once (see qualify_batch.py)."""
+    return qualify_in_one_pass(session, at=at, lead_ids=lead_ids)
+
+
+def qualify_new_leads(session: Session, *, at: datetime) -> tuple[ScoringRun, AssignSummary]:
+    """Score every open lead and route every open unowned one, in one pass."""
+    return qualify_in_one_pass(session, at=at)

@@ -80,6 +80,33 @@ def test_assign_all_then_the_rep_works_the_lead(
     }
 
 
+def test_qualify_scores_every_open_lead_and_routes_the_unowned(
+    db_url: str, engine: Engine, floor: Floor, read: Session, tmp_path: Path
+) -> None:
+    with unit_of_work(engine) as session:
+        # Fit 65 (CEO 25, software 15, 1,500 people 20, CN 5): sales-ready, to Sales East.
+        ready = add_lead(session, title="CEO", industry="software", company_size=1500).id
+        # Fit 2 (an intern, no industry or size, no region): Inside sales, still new.
+        cold = add_lead(session, region=None, title="intern").id
+        owned = add_lead(session, owner=floor["west2"], title="CEO").id
+    qualified = run(db_url, tmp_path, "leads", "qualify", "--json")
+    assert qualified.returncode == 0, qualified.stderr
+    out = json.loads(qualified.stdout)
+    assert (out["scoring"]["considered"], out["scoring"]["mql"]) == (3, 1)
+    assert (out["routing"]["considered"], out["routing"]["assigned"]) == (2, 2)
+    assert out["routing"]["by_rep"] == {"east1@example.com": 1, "sdr1@example.com": 1}
+    read.rollback()
+    leads = {i: read.get_one(Lead, i) for i in (ready, cold, owned)}
+    assert [(leads[i].status, leads[i].score, leads[i].owner_id) for i in (ready, cold, owned)] == [
+        ("mql", 65, floor["east1"]),
+        ("new", 2, floor["sdr1"]),
+        ("new", 30, floor["west2"]),  # CEO 25 + CN 5; scored, its owner kept
+    ]
+    again = closeloop("--lang", "zh_CN", "leads", "qualify", "--db", db_url, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "已为 3 条未结线索评分" in again.stdout and "0 条分给销售" in again.stdout
+
+
 def test_refusals_are_one_line_exit_2_and_change_nothing(
     db_url: str, engine: Engine, floor: Floor, read: Session, tmp_path: Path
 ) -> None:

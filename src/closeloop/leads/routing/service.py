@@ -293,22 +293,29 @@ def assign_leads(
     written = [(lead_id, *picked[lead_id]) for lead_id in done_owned]
     written_pool = [(lead_id, *picked[lead_id]) for lead_id in done_pooled]
     write_history(session, active.version, written, written_pool, status_of, at, actor_id)
-    summary = AssignSummary(
-        considered=len(leads),
-        assigned=len(done_owned),
-        pooled=len(done_pooled),
-        unrouted=unrouted,
-        rule_version=active.version,
-    )
+    summary = AssignSummary(considered=len(leads), unrouted=unrouted, rule_version=active.version)
+    count_outcomes(summary, done_owned, done_pooled, picked)
     summary.skipped = summary.considered - summary.assigned - summary.pooled - unrouted
-    for lead_id in done_owned:
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def count_outcomes(
+    summary: AssignSummary,
+    owned: list[int],
+    pooled: list[int],
+    picked: dict[int, tuple[str, TeamPlan, int | None]],
+) -> None:
+    """Add the leads written (given to reps, sent to the pool) to the summary's counts;
+    ``picked``: lead id → (rule, team plan, rep id or None)."""
+    summary.assigned += len(owned)
+    summary.pooled += len(pooled)
+    for lead_id in owned:
         _, plan, rep_id = picked[lead_id]
         counts = summary.by_team.setdefault(plan.name, {"assigned": 0, "pooled": 0})
         counts["assigned"] += 1
         email = plan.emails[rep_id]  # type: ignore[index]
         summary.by_rep[email] = summary.by_rep.get(email, 0) + 1
-    for lead_id in done_pooled:
+    for lead_id in pooled:
         counts = summary.by_team.setdefault(picked[lead_id][1].name, {"assigned": 0, "pooled": 0})
         counts["pooled"] += 1
-    summary.seconds = time.perf_counter() - started
-    return summary

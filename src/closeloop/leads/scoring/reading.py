@@ -31,7 +31,9 @@ LEAD_COLUMNS = (
     "industry",
     "company_size",
     "region",
+    "city",
     "title",
+    "owner_id",
     "score",
     "fit_score",
     "engagement_score",
@@ -55,6 +57,12 @@ class LeadRows:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def drop_touches(self) -> None:
+        """Free the touches once scored (a batch keeps its leads' columns until it writes)."""
+        self.touch_lead = np.empty(0, dtype=np.int64)
+        self.touch_kind = []
+        self.touch_age_days = self.touch_offset_days = np.empty(0, dtype=np.float64)
 
 
 def days_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[float]:

@@ -100,7 +100,7 @@ def score_lead(session: Session, *, lead_id: int, at: datetime) -> LeadScore:
     rows = read_leads(session, at=at, ids=[lead_id], open_only=False)
     if not len(rows):
         raise NotFound(N_("lead %(lead_id)s does not exist"), field="lead_id", lead_id=lead_id)
-    scores, predicted = _score_rows(rows, scorer_for(rules.rules), model)
+    scores, predicted = score_rows(rows, scorer_for(rules.rules), model)
     changed = _apply(session, rows, scores, predicted, rules, model, at=at, run=run)
     return LeadScore(
         lead_id=lead_id,
@@ -141,13 +141,13 @@ def score_leads(
         else:
             rows = read_leads(session, at=at, ids=part.tolist())
         run.considered += len(rows)
-        scores, predicted = _score_rows(rows, scorer, model)
+        scores, predicted = score_rows(rows, scorer, model)
         _apply(session, rows, scores, predicted, rules, model, at=at, run=run)
     run.seconds = time.perf_counter() - started
     return run
 
 
-def _score_rows(
+def score_rows(
     rows: LeadRows, scorer: Scorer, model: ActiveModel | None
 ) -> tuple[BatchScores, np.ndarray[Any, Any] | None]:
     c = rows.columns
@@ -164,18 +164,26 @@ def _score_rows(
     return scores, predicted
 
 
-def _apply(
-    session: Session,
+@dataclass
+class ScorePlan:
+    """What scoring a set of leads changes, decided before anything is written."""
+
+    changed: np.ndarray[Any, Any]  # mask: the lead's score columns are rewritten
+    crossing: np.ndarray[Any, Any]  # mask: crosses the MQL threshold (if still promotable)
+    score_changed: np.ndarray[Any, Any]  # mask: its score moved (a ``scored`` decision)
+    probability: list[float | None]
+    old_score: np.ndarray[Any, Any]
+    unscored: np.ndarray[Any, Any]
+
+
+def plan_scores(
     rows: LeadRows,
     scores: BatchScores,
     predicted: np.ndarray[Any, Any] | None,
     rules: ActiveRules[ScoringRules],
     model: ActiveModel | None,
-    *,
-    at: datetime,
-    run: ScoringRun,
-) -> np.ndarray[Any, Any]:
-    """Write what changed; return the mask of leads whose columns were rewritten."""
+) -> ScorePlan:
+    """Compare new scores with the stored ones: what to rewrite, who crosses the threshold."""
     c = rows.columns
     n = len(rows)
     version = rules.version
@@ -202,14 +210,33 @@ def _apply(
         & (scores.total >= threshold)
         & (unscored | (old_score < threshold) | (old_version != version))
     )
-    index = np.flatnonzero(changed)
+    return ScorePlan(changed, crossing, score_changed, probability, old_score, unscored)
+
+
+def _apply(
+    session: Session,
+    rows: LeadRows,
+    scores: BatchScores,
+    predicted: np.ndarray[Any, Any] | None,
+    rules: ActiveRules[ScoringRules],
+    model: ActiveModel | None,
+    *,
+    at: datetime,
+    run: ScoringRun,
+) -> np.ndarray[Any, Any]:
+    """Write what changed; return the mask of leads whose columns were rewritten."""
+    plan = plan_scores(rows, scores, predicted, rules, model)
+    version = rules.version
+    index = np.flatnonzero(plan.changed)
     run.changed += len(index)
     if len(index):
-        write_scores(session, rows, scores, probability, index, version, model, at)
-    mql_ids = promote(session, rows.ids[crossing], rules, scores, rows, at=at)
+        write_scores(session, rows, scores, plan.probability, index, version, model, at)
+    mql_ids = promote(session, rows.ids[plan.crossing], rules, scores, rows, at=at)
     run.mql += len(mql_ids)
     run.mql_lead_ids.extend(mql_ids)
-    decided = np.flatnonzero(score_changed | np.isin(rows.ids, mql_ids))
-    record_scored(session, rows, scores, decided, old_score, unscored, set(mql_ids), version, at)
+    decided = np.flatnonzero(plan.score_changed | np.isin(rows.ids, mql_ids))
+    record_scored(
+        session, rows, scores, decided, plan.old_score, plan.unscored, set(mql_ids), version, at
+    )
     run.decisions += len(decided)
-    return changed
+    return plan.changed

@@ -208,10 +208,24 @@ def promote(
             status=S.MQL.value, mql_at=func.coalesce(leads.c.mql_at, at_value), updated_at=at_value
         )
     )
+    record_mql(session, [(row.id, row.status) for row in current], rules, scores, rows, at=at)
+    return ids
+
+
+def record_mql(
+    session: Session,
+    promoted: list[tuple[int, str]],
+    rules: ActiveRules[ScoringRules],
+    scores: BatchScores,
+    rows: LeadRows,
+    *,
+    at: datetime,
+) -> None:
+    """The history row and the two events of each lead (id, status before) moved to MQL."""
     threshold = rules.rules.mql_threshold
     position = dict(zip(rows.ids.tolist(), range(len(rows)), strict=True))
     changes, events = [], []
-    for lead_id, from_status in current:
+    for lead_id, from_status in promoted:
         score = int(scores.total[position[lead_id]])
         reason = f"score {score} reached the MQL threshold {threshold} (scoring v{rules.version})"
         changes.append(
@@ -250,4 +264,3 @@ def promote(
         )
     insert_rows(session, LeadStatusChange.__table__, changes)  # type: ignore[arg-type]
     emit_many(session, events)
-    return ids
