@@ -13,6 +13,10 @@ from closeloop.db.dialect import bulk_insert
 from closeloop.db.types import UTCDateTime
 
 
+class JSONText(str):
+    """JSON already serialized: ``insert_rows`` writes it to a JSON column as it is."""
+
+
 def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     """``count`` new primary keys for ``table``.
 
@@ -103,7 +107,11 @@ def _converter(column_type: Any, postgresql: bool) -> Any:
 
         return timestamp
     if isinstance(column_type, JSON):
-        return lambda value: None if value is None else json.dumps(value, ensure_ascii=False)
+        return lambda value: (
+            value
+            if value is None or isinstance(value, JSONText)
+            else json.dumps(value, ensure_ascii=False)
+        )
     return None
 
 

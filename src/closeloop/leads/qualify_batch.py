@@ -41,7 +41,7 @@ from closeloop.db.bulk import insert_rows
 from closeloop.db.types import UTCDateTime
 from closeloop.leads.routing import repository as routing_repo
 from closeloop.leads.routing.history import write_history
-from closeloop.leads.routing.plans import TeamPlan, save_cursors, team_plans
+from closeloop.leads.routing.plans import TeamPlan, compiled_rules, save_cursors, team_plans
 from closeloop.leads.routing.rules import CompiledRules
 from closeloop.leads.routing.rules import current_rules as current_routing
 from closeloop.leads.routing.service import AssignSummary, assign_leads, count_outcomes
@@ -119,7 +119,7 @@ RETURNING leads.id
 
 
 @dataclass
-class _Part:
+class Part:
     """One chunk of leads: as read, scored, and where routing sends each (by position)."""
 
     rows: LeadRows
@@ -127,6 +127,55 @@ class _Part:
     plan: ScorePlan
     # position → (rule name, team plan, rep id or None for the pool)
     routes: dict[int, tuple[str, TeamPlan, int | None]] = field(default_factory=dict)
+
+
+Written = tuple[int, str, TeamPlan, int | None]  # lead id, rule, team plan, rep id or None
+
+
+class Qualifying:
+    """One qualifying run: the rules and model in force, the teams' plans (their reps' rows
+    locked), and what was done so far."""
+
+    def __init__(self, session: Session) -> None:
+        self.rules = current_rules(session)
+        self.model = active_model(session)
+        self.scorer = scorer_for(self.rules.rules)
+        self.run = ScoringRun(
+            rules_version=self.rules.version,
+            model_version=self.model.version if self.model else None,
+        )
+        self.routing = current_routing(session)
+        self.summary = AssignSummary(rule_version=self.routing.version)
+        self.plans: dict[str, TeamPlan] = {}
+        self.owned: list[Written] = []
+        self.pooled: list[Written] = []
+        self.status_of: dict[int, str] = {}  # status before the pool, of leads sent there
+
+    def score(self, rows: LeadRows) -> Part:
+        scores, predicted = score_rows(rows, self.scorer, self.model)
+        plan = plan_scores(rows, scores, predicted, self.rules, self.model)
+        self.run.considered += len(rows)
+        return Part(rows, scores, plan)
+
+    def route(self, session: Session, parts: list[Part], at: datetime) -> None:
+        """Lock the routing teams' reps (the lock order's first step), then route in memory."""
+        rules = self.routing.rules
+        names = {rule.team for rule in rules.rules} | {rules.fallback_team}
+        self.plans = team_plans(session, rules, names, at)
+        _route_parts(parts, compiled_rules(rules), self.plans, self.summary)
+
+    def record(self, session: Session, part: Part, written: Any, at: datetime) -> None:
+        _record_part(session, part, written, self, at)
+
+    def finish(self, session: Session, at: datetime) -> None:
+        """The routing history of every lead recorded, the round-robin cursors, the counts."""
+        save_cursors(session, self.plans)
+        write_history(
+            session, self.routing.version, self.owned, self.pooled, self.status_of, at, None
+        )
+        picked = {w[0]: (w[1], w[2], w[3]) for w in (*self.owned, *self.pooled)}
+        owned, pooled = [w[0] for w in self.owned], [w[0] for w in self.pooled]
+        count_outcomes(self.summary, owned, pooled, picked)
 
 
 def qualify_in_one_pass(
@@ -139,75 +188,62 @@ def qualify_in_one_pass(
     """Score open leads (all, or ``lead_ids``) and route the unowned ones among them; the
     caller's transaction must have begun with ``closeloop.db.locks.begin_writing``."""
     started = time.perf_counter()
-    rules = current_rules(session)
-    model = active_model(session)
-    run = ScoringRun(rules_version=rules.version, model_version=model.version if model else None)
-    scorer = scorer_for(rules.rules)
+    run = Qualifying(session)
     ids = (
         open_lead_ids(session)
         if lead_ids is None
         else np.unique(np.asarray(list(lead_ids), dtype=np.int64))
     )
-    parts: list[_Part] = []
+    parts: list[Part] = []
     for start in range(0, len(ids), chunk):
         part_ids = ids[start : start + chunk]
         if lead_ids is None:
             rows = read_leads(session, at=at, id_range=(int(part_ids[0]), int(part_ids[-1])))
         else:
             rows = read_leads(session, at=at, ids=part_ids.tolist())
-        scores, predicted = score_rows(rows, scorer, model)
-        plan = plan_scores(rows, scores, predicted, rules, model)
+        parts.append(run.score(rows))
         rows.drop_touches()  # kept until the write: only the lead columns are needed
-        parts.append(_Part(rows, scores, plan))
-        run.considered += len(rows)
-
-    routing = current_routing(session)
-    compiled = CompiledRules(routing.rules)
-    names = {rule.team for rule in routing.rules.rules} | {routing.rules.fallback_team}
-    plans = team_plans(session, routing.rules, names, at)  # the reps' rows are locked here
-    summary = AssignSummary(rule_version=routing.version)
-    _route(parts, compiled, plans, summary)
+    run.route(session, parts, at)
     due = sla_clock.first_contact_due(session, at=at)
-
-    owned: list[tuple[int, str, TeamPlan, int | None]] = []
-    pooled: list[tuple[int, str, TeamPlan, int | None]] = []
-    status_of: dict[int, str] = {}
     skipped: list[int] = []
     _updates.create(session.connection())
     try:
         for part in parts:
-            tried, written = _write(session, part, rules.version, run.model_version, due, at)
+            tried, written = _write(session, part, run, due, at)
             skipped.extend(np.setdiff1d(tried, written).tolist())
-            _record(session, part, written, rules, at, run, owned, pooled, status_of)
+            run.record(session, part, written, at)
     finally:
         _updates.drop(session.connection())
-    save_cursors(session, plans)
-    write_history(session, routing.version, owned, pooled, status_of, at, None)
-    picked = {lead_id: (rule, plan, rep_id) for lead_id, rule, plan, rep_id in (*owned, *pooled)}
-    count_outcomes(summary, [w[0] for w in owned], [w[0] for w in pooled], picked)
+    run.finish(session, at)
     if skipped:
-        # Changed by someone else after the read: the two services look at them afresh.
-        again = score_leads(session, at=at, lead_ids=skipped)
-        run.changed += again.changed
-        run.decisions += again.decisions
-        run.mql += again.mql
-        run.mql_lead_ids.extend(again.mql_lead_ids)
-        routed = assign_leads(session, at=at, lead_ids=skipped)
-        summary.assigned += routed.assigned
-        summary.pooled += routed.pooled
-        for team, counts in routed.by_team.items():
-            mine = summary.by_team.setdefault(team, {"assigned": 0, "pooled": 0})
-            mine["assigned"] += counts["assigned"]
-            mine["pooled"] += counts["pooled"]
-        for email, count in routed.by_rep.items():
-            summary.by_rep[email] = summary.by_rep.get(email, 0) + count
+        _afresh(session, skipped, run, at)
+    summary = run.summary
     summary.skipped = summary.considered - summary.assigned - summary.pooled - summary.unrouted
-    run.seconds = summary.seconds = time.perf_counter() - started
-    return run, summary
+    run.run.seconds = summary.seconds = time.perf_counter() - started
+    return run.run, summary
 
 
-def _route(
-    parts: list[_Part], compiled: CompiledRules, plans: dict[str, TeamPlan], summary: AssignSummary
+def _afresh(session: Session, lead_ids: list[int], run: Qualifying, at: datetime) -> None:
+    """Leads changed by someone else after the read: the two services look at them again."""
+    again = score_leads(session, at=at, lead_ids=lead_ids)
+    run.run.changed += again.changed
+    run.run.decisions += again.decisions
+    run.run.mql += again.mql
+    run.run.mql_lead_ids.extend(again.mql_lead_ids)
+    routed = assign_leads(session, at=at, lead_ids=lead_ids)
+    summary = run.summary
+    summary.assigned += routed.assigned
+    summary.pooled += routed.pooled
+    for team, counts in routed.by_team.items():
+        mine = summary.by_team.setdefault(team, {"assigned": 0, "pooled": 0})
+        mine["assigned"] += counts["assigned"]
+        mine["pooled"] += counts["pooled"]
+    for email, count in routed.by_rep.items():
+        summary.by_rep[email] = summary.by_rep.get(email, 0) + count
+
+
+def _route_parts(
+    parts: list[Part], compiled: CompiledRules, plans: dict[str, TeamPlan], summary: AssignSummary
 ) -> None:
     """Choose a team and a rep (or the pool) for every open unowned lead, best score first."""
     candidates: list[tuple[int, int, int, int]] = []  # (-score, id, part, position)
@@ -240,16 +276,12 @@ def _route(
 
 
 def _write(
-    session: Session,
-    part: _Part,
-    version: int,
-    model_version: int | None,
-    due: sla_clock.FirstContactDue,
-    at: datetime,
+    session: Session, part: Part, run: Qualifying, due: sla_clock.FirstContactDue, at: datetime
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """One UPDATE for the chunk's leads that change: the ids it meant to write, and those it
     wrote (the rest changed meanwhile)."""
     rows, scores, plan = part.rows, part.scores, part.plan
+    version, model_version = run.rules.version, run.run.model_version
     c = rows.columns
     ids, total = rows.ids.tolist(), scores.total.tolist()
     fit, engagement = scores.fit.tolist(), scores.engagement.tolist()
@@ -300,28 +332,20 @@ def _write(
     return tried, np.array(written, dtype=np.int64)
 
 
-def _record(
-    session: Session,
-    part: _Part,
-    written: np.ndarray[Any, Any],
-    rules: Any,
-    at: datetime,
-    run: ScoringRun,
-    owned: list[tuple[int, str, TeamPlan, int | None]],
-    pooled: list[tuple[int, str, TeamPlan, int | None]],
-    status_of: dict[int, str],
+def _record_part(
+    session: Session, part: Part, written: np.ndarray[Any, Any], run: Qualifying, at: datetime
 ) -> None:
     """The chunk's scoring history now; its routing history is gathered for one write."""
-    rows, plan = part.rows, part.plan
+    rows, plan, rules, scored = part.rows, part.plan, run.rules, run.run
     done = np.isin(rows.ids, written)
     mql = np.flatnonzero(plan.crossing & done)
     ids, statuses = rows.ids.tolist(), rows.columns["status"]
-    run.changed += int(np.count_nonzero(plan.changed & done))
+    scored.changed += int(np.count_nonzero(plan.changed & done))
     promoted = [(ids[i], statuses[i]) for i in mql.tolist()]
     record_mql(session, promoted, rules, part.scores, rows, at=at)
     mql_ids = [lead_id for lead_id, _ in promoted]
-    run.mql += len(mql_ids)
-    run.mql_lead_ids.extend(mql_ids)
+    scored.mql += len(mql_ids)
+    scored.mql_lead_ids.extend(mql_ids)
     decided = np.flatnonzero((plan.score_changed | plan.crossing) & done)
     record_scored(
         session,
@@ -334,11 +358,11 @@ def _record(
         rules.version,
         at,
     )
-    run.decisions += len(decided)
+    scored.decisions += len(decided)
     crossing = plan.crossing.tolist()
     done_list = done.tolist()
     for i, (rule, team_plan, rep_id) in part.routes.items():
         if not done_list[i]:
             continue
-        status_of[ids[i]] = S.MQL.value if crossing[i] else statuses[i]
-        (owned if rep_id is not None else pooled).append((ids[i], rule, team_plan, rep_id))
+        run.status_of[ids[i]] = S.MQL.value if crossing[i] else statuses[i]
+        (run.owned if rep_id is not None else run.pooled).append((ids[i], rule, team_plan, rep_id))

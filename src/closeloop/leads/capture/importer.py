@@ -26,6 +26,8 @@ from closeloop.leads.capture.readers import RawRow, read_rows
 from closeloop.leads.capture.record import CapturedLead, Rejection, clean_record, source_key
 from closeloop.leads.capture.service import BatchResult, capture_batch
 from closeloop.leads.qualify import qualify_leads
+from closeloop.leads.routing.service import AssignSummary
+from closeloop.leads.scoring.service import ScoringRun
 from closeloop.models import ImportBatch
 
 
@@ -59,6 +61,11 @@ class ImportSummary:
     rejects_file: str | None = None
     import_batch_id: int | None = None
     columns: dict[str, str] | None = None
+
+    def count_qualified(self, scored: ScoringRun, routed: AssignSummary) -> None:
+        self.mql += scored.mql
+        self.assigned += routed.assigned
+        self.pooled += routed.pooled
 
     def add(self, result: BatchResult) -> None:
         self.read += len(result.outcomes)
@@ -163,19 +170,24 @@ def _capture(
         attribution=attribution,
         settings=settings,
         import_batch_id=batch_id,
+        qualify=options.qualify,
     )
     summary.add(result)
-    if options.qualify:
-        # New leads and the leads that merges touched (their engagement grew).
-        touched = {
-            o.lead_id
-            for o in result.outcomes
-            if o.lead_id is not None and o.kind in ("created", "merged")
-        }
-        scored, routed = qualify_leads(session, lead_ids=sorted(touched), at=utcnow())
-        summary.mql += scored.mql
-        summary.assigned += routed.assigned
-        summary.pooled += routed.pooled
+    if not options.qualify:
+        return
+    if result.qualified is not None:
+        summary.count_qualified(*result.qualified)
+    # The new leads went in scored and routed; the leads we had that merges added a touch to
+    # (their engagement grew) are scored again, and routed if still unowned (after the batch's
+    # new leads, then: a lead we had was routed when it was captured, unless it is unroutable).
+    created = {o.lead_id for o in result.outcomes if o.kind == "created"}
+    touched = {
+        o.lead_id
+        for o in result.outcomes
+        if o.kind == "merged" and o.lead_id is not None and o.lead_id not in created
+    }
+    if touched:
+        summary.count_qualified(*qualify_leads(session, lead_ids=sorted(touched), at=utcnow()))
 
 
 def _cleaned_batches(

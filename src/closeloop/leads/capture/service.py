@@ -23,6 +23,9 @@ from closeloop.db.types import utcnow
 from closeloop.leads.capture.attribution import Attribution, Source
 from closeloop.leads.capture.dedup import FILLABLE, BatchMatcher, Decision, KnownLead, lead_values
 from closeloop.leads.capture.record import UTM_FIELDS, CapturedLead, Rejection
+from closeloop.leads.qualify_on_insert import qualify_new_rows
+from closeloop.leads.routing.service import AssignSummary
+from closeloop.leads.scoring.service import ScoringRun
 from closeloop.models import (
     Contact,
     Lead,
@@ -48,6 +51,8 @@ class Outcome:
 @dataclass
 class BatchResult:
     outcomes: list[Outcome] = field(default_factory=list)
+    # With ``qualify``: how the new leads were scored and routed as they were written.
+    qualified: tuple[ScoringRun, AssignSummary] | None = None
 
     def count(self, kind: str) -> int:
         return sum(1 for o in self.outcomes if o.kind == kind)
@@ -63,10 +68,13 @@ def capture_batch(
     import_batch_id: int | None = None,
     dry_run: bool = False,
     locked: bool = False,
+    qualify: bool = False,
 ) -> BatchResult:
     """Capture a batch; the caller's transaction must have begun with ``begin_writing``.
 
-    ``locked``: the caller already holds the batch's ``capture_lock_keys``.
+    ``locked``: the caller already holds the batch's ``capture_lock_keys``. ``qualify``: new
+    leads are scored and routed before they are written (qualify_on_insert.py); the leads that
+    merges added a touch to are the caller's to score again.
     """
     now = utcnow()
     leads = [item for item in items if isinstance(item, CapturedLead)]
@@ -86,12 +94,12 @@ def capture_batch(
         fresh.append(lead)
     matcher = BatchMatcher(_known_leads(session, fresh), _contacts(session, fresh), settings)
     decisions = matcher.decide(fresh)
+    result = BatchResult()
     if not dry_run:
-        _write(session, decisions, source, attribution, now)
+        result.qualified = _write(session, decisions, source, attribution, now, qualify=qualify)
         _store_rejects(session, [i for i in items if isinstance(i, Rejection)], import_batch_id)
 
     by_key = {d.record.source_key: d for d in decisions}
-    result = BatchResult()
     for item in items:
         if isinstance(item, Rejection):
             result.outcomes.append(
@@ -216,27 +224,34 @@ def _write(
     fixed: Source,
     attribution: Attribution | None,
     now: datetime,
-) -> None:
-    """Insert new and merged lead rows, fill survivors, add touches, history and merge records."""
+    *,
+    qualify: bool,
+) -> tuple[ScoringRun, AssignSummary] | None:
+    """Insert new and merged lead rows, fill survivors, add touches, history and merge records;
+    with ``qualify`` the new leads go in scored and routed (what that did is returned)."""
     if not decisions:
-        return
+        return None
     sources = [attribution.resolve(d.record, fixed) if attribution else fixed for d in decisions]
     leads = Lead.__table__
     created = [i for i, d in enumerate(decisions) if d.survivor is None]
     merged = [i for i, d in enumerate(decisions) if d.survivor is not None]
+    new_leads = None
     if created:
         rows = [_lead_row(decisions[i], sources[i], now) for i in created]
-        ids = _insert_returning(session, leads, rows)
-        for i, lead_id in zip(created, ids, strict=True):
-            decisions[i].lead_id = lead_id
-            decisions[i].new.id = lead_id  # type: ignore[union-attr]
+        if qualify:  # the ids first: scoring's and routing's history names the leads
+            ids = allocate_ids(session, leads, len(rows))
+        else:
+            ids = _insert_returning(session, leads, rows)
+        _name_new_leads(decisions, created, ids)
+    touch_rows = [_touch_row(d, s, now) for d, s in zip(decisions, sources, strict=True)]
+    if created and qualify:
+        new_leads = qualify_new_rows(session, ids, rows, touch_rows, at=now)
+        _insert_with_ids(session, leads, ids, rows)
     if merged:
         rows = [_lead_row(decisions[i], sources[i], now) for i in merged]
         for i, lead_id in zip(merged, _insert_returning(session, leads, rows), strict=True):
             decisions[i].lead_id = lead_id
         _fill_survivors(session, [decisions[i] for i in merged], now)
-
-    touch_rows = [_touch_row(d, s, now) for d, s in zip(decisions, sources, strict=True)]
     touch_ids = _insert_returning(session, Touch.__table__, touch_rows)
     history = []
     for d in decisions:
@@ -262,6 +277,16 @@ def _write(
     ]
     if merges:
         insert_rows(session, LeadMerge.__table__, merges)
+    if new_leads is None:
+        return None
+    new_leads.write_history(session)  # after the "new" history rows: same order as before
+    return new_leads.run.run, new_leads.run.summary
+
+
+def _name_new_leads(decisions: list[Decision], created: list[int], ids: list[int]) -> None:
+    for i, lead_id in zip(created, ids, strict=True):
+        decisions[i].lead_id = lead_id
+        decisions[i].new.id = lead_id  # type: ignore[union-attr]
 
 
 # Below this many rows one INSERT … RETURNING beats allocating ids first (one round trip less).
@@ -274,8 +299,14 @@ def _insert_returning(session: Session, table: Any, rows: list[dict[str, Any]]) 
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(session.scalars(statement, rows))
     ids = allocate_ids(session, table, len(rows))
-    insert_rows(session, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+    _insert_with_ids(session, table, ids, rows)
     return ids
+
+
+def _insert_with_ids(
+    session: Session, table: Any, ids: list[int], rows: list[dict[str, Any]]
+) -> None:
+    insert_rows(session, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
 
 
 def _lead_row(decision: Decision, source: Source, now: datetime) -> dict[str, Any]:

@@ -1,0 +1,125 @@
+"""Scoring and routing new leads before they are written: a batch of captured leads goes into
+``leads`` already scored, handed off and routed, one INSERT and no UPDATE.
+
+A new lead's score needs nothing from the database but its own values and the touches the same
+batch brings (its own, and those of duplicates merged into it), so the capture path computes it
+from the rows it is about to insert. The history is what scoring and routing would write after
+the insert (``scored`` and ``assigned`` decisions, status changes, events); it goes in once the
+rows exist. Lock order as everywhere in routing: the capture's advisory locks, then the reps'
+rows (taken by ``Qualifying.route``); the new rows are nobody else's yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from closeloop.db.bulk import JSONText
+from closeloop.leads.qualify_batch import Part, Qualifying
+from closeloop.leads.routing import repository as routing_repo
+from closeloop.leads.scoring.reading import LEAD_COLUMNS, LeadRows
+from closeloop.leads.sla import clock as sla_clock
+from closeloop.models import LeadStatus
+
+S = LeadStatus
+
+
+class NewLeads:
+    """Leads about to be inserted, qualified; ``write_history`` once their rows are in."""
+
+    def __init__(self, run: Qualifying, part: Part, at: datetime) -> None:
+        self.run, self.part, self.at = run, part, at
+
+    def write_history(self, session: Session) -> None:
+        self.run.record(session, self.part, self.part.rows.ids, self.at)
+        self.run.finish(session, self.at)
+
+
+def qualify_new_rows(
+    session: Session,
+    ids: Sequence[int],
+    rows: list[dict[str, Any]],
+    touches: Sequence[dict[str, Any]],
+    *,
+    at: datetime,
+) -> NewLeads:
+    """Score and route new leads (``rows``, the lead rows to insert, with their ``ids`` in
+    ascending order), filling their score, status, owner, team and SLA columns in place;
+    ``touches``: the touch rows of the batch (those on other leads are ignored)."""
+    run = Qualifying(session)
+    codes = routing_repo.channel_codes(session)
+    lead_rows = _in_memory(ids, rows, touches, codes, at)
+    part = run.score(lead_rows)
+    run.route(session, [part], at)
+    due = sla_clock.first_contact_due(session, at=at) if part.routes else None
+    scores, plan = part.scores, part.plan
+    total, fit, engagement = (a.tolist() for a in (scores.total, scores.fit, scores.engagement))
+    crossing = plan.crossing.tolist()
+    version, model_version = run.rules.version, run.run.model_version
+    for i, row in enumerate(rows):
+        route = part.routes.get(i)
+        team_plan, rep_id = (route[1], route[2]) if route else (None, None)
+        owned = rep_id is not None
+        status = S.MQL.value if crossing[i] else row["status"]
+        row.update(  # every row gets every column: the bulk insert takes them by the first row
+            score=total[i],
+            fit_score=fit[i],
+            engagement_score=engagement[i],
+            score_version=version,
+            score_factors=JSONText(scores.factors_json[i]),
+            scored_at=at,
+            predicted_conversion=plan.probability[i],
+            model_version=model_version,
+            status=S.POOL.value if route and not owned else status,
+            mql_at=at if crossing[i] else None,
+            pool_entered_at=at if route and not owned else None,
+            team_id=team_plan.team_id if team_plan else None,
+            owner_id=rep_id,
+            assigned_at=at if owned else None,
+            sla_kind=sla_clock.ClockKind.FIRST_CONTACT.value if owned else None,
+            sla_due_at=due.for_team(team_plan.team_id) if owned else None,  # type: ignore[union-attr]
+            sla_level=0,
+        )
+    return NewLeads(run, part, at)
+
+
+def _in_memory(
+    ids: Sequence[int],
+    rows: list[dict[str, Any]],
+    touches: Sequence[dict[str, Any]],
+    codes: dict[int, str],
+    at: datetime,
+) -> LeadRows:
+    """The rows as scoring would read them back: unscored new leads and their touches by
+    ``at`` (ages and offsets from the lead's creation in days)."""
+    columns: dict[str, list[Any]] = {name: [] for name in LEAD_COLUMNS}
+    for lead_id, row in zip(ids, rows, strict=True):
+        for name in LEAD_COLUMNS:
+            columns[name].append(lead_id if name == "id" else row.get(name))
+    columns["status"] = [S.NEW.value] * len(rows)
+    columns["score"] = columns["fit_score"] = columns["engagement_score"] = [0] * len(rows)
+    lead_ids = np.asarray(ids, dtype=np.int64)
+    position = {lead_id: i for i, lead_id in enumerate(ids)}
+    at_utc = at.astimezone(UTC)
+    touch_lead, touch_kind, age, offset = [], [], [], []
+    for touch in touches:
+        i = position.get(touch["lead_id"])
+        if i is None or touch["occurred_at"] > at_utc:
+            continue
+        touch_lead.append(i)
+        touch_kind.append(touch["kind"])
+        age.append((at_utc - touch["occurred_at"]).total_seconds() / 86400.0)
+        offset.append((touch["occurred_at"] - rows[i]["created_at"]).total_seconds() / 86400.0)
+    return LeadRows(
+        ids=lead_ids,
+        columns=columns,
+        channel=[codes.get(row["channel_id"]) for row in rows],  # type: ignore[arg-type]
+        touch_lead=np.asarray(touch_lead, dtype=np.int64),
+        touch_kind=touch_kind,
+        touch_age_days=np.asarray(age, dtype=np.float64),
+        touch_offset_days=np.asarray(offset, dtype=np.float64),
+    )
