@@ -1,10 +1,13 @@
 """Import speed: a 1,000,000-row lead file into a database that already holds 1,000,000 leads.
 
-    python benchmarks/bench_import.py [--rows 1000000] [--db sqlite|postgresql|both]
+    python benchmarks/bench_import.py [--rows 1000000] [--db sqlite|postgresql|both] [--qualify]
 
 Needs the databases bench_demo.py leaves behind (it copies them first, so they stay reusable).
-The file is dirty on purpose: phones written several ways, full-width digits, duplicates of leads
-already in the database and within the file, and rows that must be rejected.
+``--qualify`` imports as users do by default: every new lead scored and routed as it is
+written (issue 4's "scoring and routing new leads in batch"; the figure to set against the run
+without it). The file is dirty on purpose: phones written several ways, full-width digits,
+duplicates of leads already in the database and within the file, and rows that must be
+rejected.
 """
 
 from __future__ import annotations
@@ -100,13 +103,13 @@ def copy_postgres(name: str = "closeloop_import") -> str:
     return f"{base}/{name}"
 
 
-def run(url: str, path: Path) -> dict[str, object]:
+def run(url: str, path: Path, qualify: bool) -> dict[str, object]:
     engine = make_engine(url)
     upgrade(engine)
     started = time.perf_counter()
-    # The capture path alone (normalize, validate, dedup, insert), as issue 3 measures it;
-    # scoring and routing are measured by bench_scoring.py and bench_routing.py.
-    options = ImportOptions(channel="trade_show", qualify=False)
+    # Without --qualify: the capture path alone (normalize, validate, dedup, insert), as issue 3
+    # measures it.
+    options = ImportOptions(channel="trade_show", qualify=qualify)
     summary = import_leads(engine, path, options, Settings())
     seconds = time.perf_counter() - started
     engine.dispose()
@@ -115,6 +118,9 @@ def run(url: str, path: Path) -> dict[str, object]:
         "created": summary.created,
         "merged": summary.merged,
         "rejected": summary.rejected,
+        "became_mql": summary.mql,
+        "assigned": summary.assigned,
+        "pooled": summary.pooled,
         "seconds": round(seconds, 1),
         "rows_per_second": round(summary.read / seconds),
         "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -125,6 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--qualify", action="store_true", help="score and route as it imports")
     args = parser.parse_args()
     results = {}
     path = RESULTS / f"leads-{args.rows}.csv"
@@ -133,9 +140,10 @@ def main() -> None:
             continue
         url = copy_sqlite() if kind == "sqlite" else copy_postgres()
         write_file(path, args.rows, existing_emails(url))
-        results[kind] = run(url, path)
+        results[kind] = run(url, path, args.qualify)
         print(kind, results[kind])
-    write_result(f"import-{args.rows}", {"benchmark": "import into 1M leads", **results})
+    name = f"import-{args.rows}" + ("-qualified" if args.qualify else "")
+    write_result(name, {"benchmark": "import into 1M leads", "qualify": args.qualify, **results})
 
 
 if __name__ == "__main__":

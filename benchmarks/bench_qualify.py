@@ -1,4 +1,4 @@
-"""Scoring and routing a million new leads in batch, together: `qualify_new_leads`.
+"""Scoring and routing a million new leads in batch, together: `qualify_open_leads`.
 
     python benchmarks/bench_qualify.py [--leads 1000000] [--db sqlite|postgresql|both]
                                        [--rebuild] [--profile]
@@ -29,7 +29,7 @@ from closeloop.db.engine import make_engine, unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.migrate import upgrade
 from closeloop.demo.service import DemoOptions, generate_demo
-from closeloop.leads.qualify import qualify_new_leads
+from closeloop.leads.qualify import qualify_open_leads
 from closeloop.leads.scoring.model import train_model
 from closeloop.leads.scoring.rules import DEFAULT
 
@@ -87,7 +87,7 @@ def run(url: str, profile: bool) -> dict[str, object]:
     started = time.perf_counter()
     with unit_of_work(engine) as session:
         begin_writing(session)
-        result = qualify_new_leads(session, at=AT)
+        result = qualify_open_leads(session, at=AT)
     seconds = time.perf_counter() - started
     if profiler is not None:
         profiler.stop()

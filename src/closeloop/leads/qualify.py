@@ -57,6 +57,6 @@ def qualify_leads(
     return qualify_in_one_pass(session, at=at, lead_ids=lead_ids)
 
 
-def qualify_new_leads(session: Session, *, at: datetime) -> tuple[ScoringRun, AssignSummary]:
+def qualify_open_leads(session: Session, *, at: datetime) -> tuple[ScoringRun, AssignSummary]:
     """Score every open lead and route every open unowned one, in one pass."""
     return qualify_in_one_pass(session, at=at)

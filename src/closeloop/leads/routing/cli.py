@@ -31,7 +31,7 @@ from closeloop.db.types import utcnow
 from closeloop.errors import Invalid, NotFound
 from closeloop.i18n import N_
 from closeloop.leads.cli import leads_app
-from closeloop.leads.qualify import qualify_new_leads
+from closeloop.leads.qualify import qualify_open_leads
 from closeloop.leads.routing import repository as repo
 from closeloop.leads.routing.actions import ActionResult
 from closeloop.leads.routing.rules import DEFAULT_TEXT, current_rules
@@ -98,7 +98,7 @@ def qualify_command(as_json: JsonOption = False, db: DbOption = None) -> None:
     """Score every open lead and route the ones without an owner, each lead written once."""
     with unit_of_work(open_database(db)) as session:
         begin_writing(session)
-        scored, routed = qualify_new_leads(session, at=utcnow())
+        scored, routed = qualify_open_leads(session, at=utcnow())
     if as_json:
         out = {"scoring": scored.as_dict(), "routing": asdict(routed)}
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
