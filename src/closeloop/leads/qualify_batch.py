@@ -140,12 +140,12 @@ class Qualifying:
         self.rules = current_rules(session)
         self.model = active_model(session)
         self.scorer = scorer_for(self.rules.rules)
-        self.run = ScoringRun(
+        self.scored = ScoringRun(
             rules_version=self.rules.version,
             model_version=self.model.version if self.model else None,
         )
         self.routing = current_routing(session)
-        self.summary = AssignSummary(rule_version=self.routing.version)
+        self.routed = AssignSummary(rule_version=self.routing.version)
         self.plans: dict[str, TeamPlan] = {}
         self.owned: list[Written] = []
         self.pooled: list[Written] = []
@@ -154,7 +154,7 @@ class Qualifying:
     def score(self, rows: LeadRows) -> Part:
         scores, predicted = score_rows(rows, self.scorer, self.model)
         plan = plan_scores(rows, scores, predicted, self.rules, self.model)
-        self.run.considered += len(rows)
+        self.scored.considered += len(rows)
         return Part(rows, scores, plan)
 
     def route(self, session: Session, parts: list[Part], at: datetime) -> None:
@@ -162,7 +162,7 @@ class Qualifying:
         rules = self.routing.rules
         names = {rule.team for rule in rules.rules} | {rules.fallback_team}
         self.plans = team_plans(session, rules, names, at)
-        _route_parts(parts, compiled_rules(rules), self.plans, self.summary)
+        _route_parts(parts, compiled_rules(rules), self.plans, self.routed)
 
     def record(self, session: Session, part: Part, written: Any, at: datetime) -> None:
         _record_part(session, part, written, self, at)
@@ -175,7 +175,7 @@ class Qualifying:
         )
         picked = {w[0]: (w[1], w[2], w[3]) for w in (*self.owned, *self.pooled)}
         owned, pooled = [w[0] for w in self.owned], [w[0] for w in self.pooled]
-        count_outcomes(self.summary, owned, pooled, picked)
+        count_outcomes(self.routed, owned, pooled, picked)
 
 
 def qualify_in_one_pass(
@@ -188,7 +188,7 @@ def qualify_in_one_pass(
     """Score open leads (all, or ``lead_ids``) and route the unowned ones among them; the
     caller's transaction must have begun with ``closeloop.db.locks.begin_writing``."""
     started = time.perf_counter()
-    run = Qualifying(session)
+    qualifying = Qualifying(session)
     ids = (
         open_lead_ids(session)
         if lead_ids is None
@@ -201,37 +201,37 @@ def qualify_in_one_pass(
             rows = read_leads(session, at=at, id_range=(int(part_ids[0]), int(part_ids[-1])))
         else:
             rows = read_leads(session, at=at, ids=part_ids.tolist())
-        parts.append(run.score(rows))
+        parts.append(qualifying.score(rows))
         rows.drop_touches()  # kept until the write: only the lead columns are needed
-    run.route(session, parts, at)
+    qualifying.route(session, parts, at)
     due = sla_clock.first_contact_due(session, at=at)
     skipped: list[int] = []
     _updates.create(session.connection())
     try:
         for part in parts:
-            tried, written = _write(session, part, run, due, at)
+            tried, written = _write(session, part, qualifying, due, at)
             skipped.extend(np.setdiff1d(tried, written).tolist())
-            run.record(session, part, written, at)
+            qualifying.record(session, part, written, at)
     finally:
         _updates.drop(session.connection())
-    run.finish(session, at)
+    qualifying.finish(session, at)
     if skipped:
-        _afresh(session, skipped, run, at)
-    summary = run.summary
+        _afresh(session, skipped, qualifying, at)
+    summary = qualifying.routed
     summary.skipped = summary.considered - summary.assigned - summary.pooled - summary.unrouted
-    run.run.seconds = summary.seconds = time.perf_counter() - started
-    return run.run, summary
+    qualifying.scored.seconds = summary.seconds = time.perf_counter() - started
+    return qualifying.scored, summary
 
 
-def _afresh(session: Session, lead_ids: list[int], run: Qualifying, at: datetime) -> None:
+def _afresh(session: Session, lead_ids: list[int], qualifying: Qualifying, at: datetime) -> None:
     """Leads changed by someone else after the read: the two services look at them again."""
     again = score_leads(session, at=at, lead_ids=lead_ids)
-    run.run.changed += again.changed
-    run.run.decisions += again.decisions
-    run.run.mql += again.mql
-    run.run.mql_lead_ids.extend(again.mql_lead_ids)
+    qualifying.scored.changed += again.changed
+    qualifying.scored.decisions += again.decisions
+    qualifying.scored.mql += again.mql
+    qualifying.scored.mql_lead_ids.extend(again.mql_lead_ids)
     routed = assign_leads(session, at=at, lead_ids=lead_ids)
-    summary = run.summary
+    summary = qualifying.routed
     summary.assigned += routed.assigned
     summary.pooled += routed.pooled
     for team, counts in routed.by_team.items():
@@ -276,12 +276,16 @@ def _route_parts(
 
 
 def _write(
-    session: Session, part: Part, run: Qualifying, due: sla_clock.FirstContactDue, at: datetime
+    session: Session,
+    part: Part,
+    qualifying: Qualifying,
+    due: sla_clock.FirstContactDue,
+    at: datetime,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """One UPDATE for the chunk's leads that change: the ids it meant to write, and those it
     wrote (the rest changed meanwhile)."""
     rows, scores, plan = part.rows, part.scores, part.plan
-    version, model_version = run.rules.version, run.run.model_version
+    version, model_version = qualifying.rules.version, qualifying.scored.model_version
     c = rows.columns
     ids, total = rows.ids.tolist(), scores.total.tolist()
     fit, engagement = scores.fit.tolist(), scores.engagement.tolist()
@@ -333,10 +337,14 @@ def _write(
 
 
 def _record_part(
-    session: Session, part: Part, written: np.ndarray[Any, Any], run: Qualifying, at: datetime
+    session: Session,
+    part: Part,
+    written: np.ndarray[Any, Any],
+    qualifying: Qualifying,
+    at: datetime,
 ) -> None:
     """The chunk's scoring history now; its routing history is gathered for one write."""
-    rows, plan, rules, scored = part.rows, part.plan, run.rules, run.run
+    rows, plan, rules, scored = part.rows, part.plan, qualifying.rules, qualifying.scored
     done = np.isin(rows.ids, written)
     mql = np.flatnonzero(plan.crossing & done)
     ids, statuses = rows.ids.tolist(), rows.columns["status"]
@@ -364,5 +372,7 @@ def _record_part(
     for i, (rule, team_plan, rep_id) in part.routes.items():
         if not done_list[i]:
             continue
-        run.status_of[ids[i]] = S.MQL.value if crossing[i] else statuses[i]
-        (run.owned if rep_id is not None else run.pooled).append((ids[i], rule, team_plan, rep_id))
+        qualifying.status_of[ids[i]] = S.MQL.value if crossing[i] else statuses[i]
+        (qualifying.owned if rep_id is not None else qualifying.pooled).append(
+            (ids[i], rule, team_plan, rep_id)
+        )

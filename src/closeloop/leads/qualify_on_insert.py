@@ -31,12 +31,12 @@ S = LeadStatus
 class NewLeads:
     """Leads about to be inserted, qualified; ``write_history`` once their rows are in."""
 
-    def __init__(self, run: Qualifying, part: Part, at: datetime) -> None:
-        self.run, self.part, self.at = run, part, at
+    def __init__(self, qualifying: Qualifying, part: Part, at: datetime) -> None:
+        self.qualifying, self.part, self.at = qualifying, part, at
 
     def write_history(self, session: Session) -> None:
-        self.run.record(session, self.part, self.part.rows.ids, self.at)
-        self.run.finish(session, self.at)
+        self.qualifying.record(session, self.part, self.part.rows.ids, self.at)
+        self.qualifying.finish(session, self.at)
 
 
 def qualify_new_rows(
@@ -50,16 +50,16 @@ def qualify_new_rows(
     """Score and route new leads (``rows``, the lead rows to insert, with their ``ids`` in
     ascending order), filling their score, status, owner, team and SLA columns in place;
     ``touches``: the touch rows of the batch (those on other leads are ignored)."""
-    run = Qualifying(session)
+    qualifying = Qualifying(session)
     codes = routing_repo.channel_codes(session)
     lead_rows = _in_memory(ids, rows, touches, codes, at)
-    part = run.score(lead_rows)
-    run.route(session, [part], at)
+    part = qualifying.score(lead_rows)
+    qualifying.route(session, [part], at)
     due = sla_clock.first_contact_due(session, at=at) if part.routes else None
     scores, plan = part.scores, part.plan
     total, fit, engagement = (a.tolist() for a in (scores.total, scores.fit, scores.engagement))
     crossing = plan.crossing.tolist()
-    version, model_version = run.rules.version, run.run.model_version
+    version, model_version = qualifying.rules.version, qualifying.scored.model_version
     for i, row in enumerate(rows):
         route = part.routes.get(i)
         team_plan, rep_id = (route[1], route[2]) if route else (None, None)
@@ -84,7 +84,7 @@ def qualify_new_rows(
             sla_due_at=due.for_team(team_plan.team_id) if owned else None,  # type: ignore[union-attr]
             sla_level=0,
         )
-    return NewLeads(run, part, at)
+    return NewLeads(qualifying, part, at)
 
 
 def _in_memory(
@@ -117,7 +117,7 @@ def _in_memory(
     return LeadRows(
         ids=lead_ids,
         columns=columns,
-        channel=[codes.get(row["channel_id"]) for row in rows],  # type: ignore[arg-type]
+        channel=[codes.get(row["channel_id"]) for row in rows],
         touch_lead=np.asarray(touch_lead, dtype=np.int64),
         touch_kind=touch_kind,
         touch_age_days=np.asarray(age, dtype=np.float64),

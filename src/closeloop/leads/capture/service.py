@@ -280,7 +280,7 @@ def _write(
     if new_leads is None:
         return None
     new_leads.write_history(session)  # after the "new" history rows: same order as before
-    return new_leads.run.run, new_leads.run.summary
+    return new_leads.qualifying.scored, new_leads.qualifying.routed
 
 
 def _name_new_leads(decisions: list[Decision], created: list[int], ids: list[int]) -> None:
