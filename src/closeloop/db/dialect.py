@@ -90,3 +90,11 @@ def one_of(
         )
     values_json = bindparam("values", json.dumps(list(values)), type_=String(), unique=True)
     return column.in_(select(text("value")).select_from(func.json_each(values_json)))
+
+
+def analyze_temporary(connection: Connection, name: str) -> None:
+    """Give a freshly filled temporary table its statistics. Without them PostgreSQL guesses
+    its size, and SQLite runs an ``UPDATE leads … FROM`` it by scanning all of ``leads`` and
+    probing the temporary table, instead of the other way round."""
+    schema = "" if connection.dialect.name == "postgresql" else "temp."
+    connection.exec_driver_sql(f"ANALYZE {schema}{name}")

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from closeloop.db.bulk import insert_rows
+from closeloop.db.dialect import analyze_temporary
 from closeloop.db.types import UTCDateTime
 from closeloop.leads.routing import repository as routing_repo
 from closeloop.leads.routing.history import write_history
@@ -326,8 +327,7 @@ def _write(
     session.execute(_updates.delete())
     insert_rows(session, _updates, data)
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":  # a temporary table has no statistics until analyzed
-        session.execute(text("ANALYZE qualify_updates"))
+    analyze_temporary(session.connection(), "qualify_updates")
     factors = "CAST(u.score_factors AS json)" if dialect == "postgresql" else "u.score_factors"
     statement = text(_WRITE.format(factors=factors)).bindparams(
         bindparam("at", type_=UTCDateTime())

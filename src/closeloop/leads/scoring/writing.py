@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from closeloop.db.bulk import insert_rows
-from closeloop.db.dialect import bulk_insert, one_of
+from closeloop.db.dialect import analyze_temporary, bulk_insert, one_of
 from closeloop.db.types import UTCDateTime
 from closeloop.jobs.outbox import emit_many
 from closeloop.leads.decisions import DecisionKind
@@ -159,8 +159,7 @@ def write_scores(
             for i in index.tolist()
         ],
     )
-    if dialect == "postgresql":  # a temporary table has no statistics until analyzed
-        session.execute(text("ANALYZE scoring_updates"))
+    analyze_temporary(session.connection(), "scoring_updates")
     factors = "CAST(u.score_factors AS json)" if dialect == "postgresql" else "u.score_factors"
     session.execute(
         text(
