@@ -22,7 +22,7 @@ import time
 from datetime import UTC, date, datetime
 
 import psycopg
-from common import PG_SERVER, RESULTS, fresh_postgres, fresh_sqlite, write_result
+from common import PG_SERVER, RESULTS, fresh_postgres, fresh_sqlite, profiled, write_result
 from sqlalchemy import text
 
 from closeloop.db.engine import make_engine, unit_of_work
@@ -78,20 +78,11 @@ def postgres_base_exists() -> bool:
 
 def run(url: str, profile: bool) -> dict[str, object]:
     engine = make_engine(url)
-    profiler = None
-    if profile:
-        from pyinstrument import Profiler
-
-        profiler = Profiler()
-        profiler.start()
     started = time.perf_counter()
-    with unit_of_work(engine) as session:
+    with profiled(profile), unit_of_work(engine) as session:
         begin_writing(session)
         result = qualify_open_leads(session, at=AT)
     seconds = time.perf_counter() - started
-    if profiler is not None:
-        profiler.stop()
-        print(profiler.output_text(unicode=False, color=False))
     engine.dispose()
     scored, routed = result
     return {

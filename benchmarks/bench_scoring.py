@@ -13,7 +13,7 @@ import argparse
 import time
 from datetime import UTC, date, datetime
 
-from common import RESULTS, fresh_postgres, fresh_sqlite, write_result
+from common import RESULTS, fresh_postgres, fresh_sqlite, profiled, write_result
 from sqlalchemy import text
 
 from closeloop.db.engine import make_engine, unit_of_work
@@ -43,20 +43,11 @@ def run(url: str, leads: int, profile: bool) -> dict[str, object]:
     with engine.begin() as connection:
         connection.execute(text(RESET))
         connection.execute(text("DELETE FROM lead_decisions"))
-    profiler = None
-    if profile:
-        from pyinstrument import Profiler
-
-        profiler = Profiler()
-        profiler.start()
     started = time.perf_counter()
-    with unit_of_work(engine) as session:
+    with profiled(profile), unit_of_work(engine) as session:
         begin_writing(session)
         first = score_leads(session, at=NOW)
     seconds = time.perf_counter() - started
-    if profiler is not None:
-        profiler.stop()
-        print(profiler.output_text(unicode=False, color=False))
     started = time.perf_counter()
     with unit_of_work(engine) as session:
         begin_writing(session)

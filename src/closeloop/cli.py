@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+import closeloop.leads.qualify_cli  # noqa: F401  (adds `leads qualify`)
 from closeloop import __version__
 from closeloop.access.cli import token_app, user_app
 from closeloop.analytics.cli import app as report_app

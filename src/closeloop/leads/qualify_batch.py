@@ -25,13 +25,10 @@ import numpy as np
 from sqlalchemy import (
     BigInteger,
     Column,
-    Float,
-    Integer,
     MetaData,
     SmallInteger,
     String,
     Table,
-    Text,
     bindparam,
     text,
 )
@@ -59,7 +56,7 @@ from closeloop.leads.scoring.service import (
     score_rows,
     scorer_for,
 )
-from closeloop.leads.scoring.writing import record_mql, record_scored
+from closeloop.leads.scoring.writing import record_mql, record_scored, score_columns
 from closeloop.leads.sla import clock as sla_clock
 from closeloop.models import LeadStatus
 
@@ -74,13 +71,7 @@ _updates = Table(
     Column("read_owner", BigInteger),
     # Scoring: NULL columns when the score columns stay as they are (rescored = 0).
     Column("rescored", SmallInteger),
-    Column("score", SmallInteger),
-    Column("fit_score", SmallInteger),
-    Column("engagement_score", SmallInteger),
-    Column("score_version", Integer),
-    Column("score_factors", Text),  # JSON text made by compute.py
-    Column("predicted_conversion", Float),
-    Column("model_version", Integer),
+    *score_columns(),
     # The hand-off and the route: NULL where nothing changes.
     Column("mql", SmallInteger),
     Column("new_status", String(20)),

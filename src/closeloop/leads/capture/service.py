@@ -12,22 +12,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, union_all, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from closeloop.config import Settings
 from closeloop.db.bulk import allocate_ids, insert_rows
-from closeloop.db.dialect import one_of
 from closeloop.db.locks import lock_keys
 from closeloop.db.types import utcnow
 from closeloop.leads.capture.attribution import Attribution, Source
-from closeloop.leads.capture.dedup import FILLABLE, BatchMatcher, Decision, KnownLead, lead_values
+from closeloop.leads.capture.dedup import FILLABLE, BatchMatcher, Decision, lead_values
+from closeloop.leads.capture.lookups import (
+    already_captured,
+    known_contacts,
+    known_leads,
+    one_of_values,
+)
 from closeloop.leads.capture.record import UTM_FIELDS, CapturedLead, Rejection
 from closeloop.leads.qualify_on_insert import qualify_new_rows
 from closeloop.leads.routing.service import AssignSummary
 from closeloop.leads.scoring.service import ScoringRun
 from closeloop.models import (
-    Contact,
     Lead,
     LeadMerge,
     LeadReject,
@@ -80,7 +84,7 @@ def capture_batch(
     leads = [item for item in items if isinstance(item, CapturedLead)]
     if not locked:
         lock_keys(session, capture_lock_keys(leads))
-    already = _already_captured(session, [lead.source_key for lead in leads])
+    already = already_captured(session, [lead.source_key for lead in leads])
     fresh: list[CapturedLead] = []
     repeated: set[int] = set()  # the same record twice in one batch: the second is a repeat
     seen: set[str] = set()
@@ -92,7 +96,7 @@ def capture_batch(
             continue
         seen.add(lead.source_key)
         fresh.append(lead)
-    matcher = BatchMatcher(_known_leads(session, fresh), _contacts(session, fresh), settings)
+    matcher = BatchMatcher(known_leads(session, fresh), known_contacts(session, fresh), settings)
     decisions = matcher.decide(fresh)
     result = BatchResult()
     if not dry_run:
@@ -130,92 +134,6 @@ def capture_lock_keys(leads: Sequence[CapturedLead]) -> set[str]:
             if value
         )
     return keys
-
-
-def _one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
-    return one_of(session.get_bind().dialect.name, column, values)
-
-
-def _already_captured(session: Session, keys: list[str]) -> dict[str, int]:
-    """Source keys captured before → the lead they live in now (following merges)."""
-    if not keys:
-        return {}
-    statement = select(Lead.source_key, Lead.id, Lead.merged_into_id).where(
-        _one_of(session, Lead.source_key, sorted(set(keys)))
-    )
-    return {key: merged_into or lead_id for key, lead_id, merged_into in session.execute(statement)}
-
-
-_KNOWN_COLUMNS = [Lead.id, Lead.status, Lead.merged_into_id, *(getattr(Lead, f) for f in FILLABLE)]
-
-
-def _known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]:
-    """Leads sharing an e-mail, phone or company key with the batch; merged ones lead to their
-    survivor, whose keys then match too."""
-    emails = sorted({lead.email for lead in leads if lead.email})
-    phones = sorted({lead.phone for lead in leads if lead.phone})
-    companies = sorted({lead.company_key for lead in leads if lead.company_key})
-    rows: dict[int, Any] = {}
-    # One SELECT per key, joined by UNION ALL into one round trip: in an OR of three lists one
-    # bad estimate would turn all three into a table scan.
-    lookups = [
-        select(*_KNOWN_COLUMNS).where(_one_of(session, column, values))
-        for column, values in (
-            (Lead.email, emails),
-            (Lead.phone, phones),
-            (Lead.company_key, companies),
-        )
-        if values
-    ]
-    if lookups:
-        statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
-        rows.update((row.id, row) for row in session.execute(statement))
-    missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
-    while missing:
-        statement = select(*_KNOWN_COLUMNS).where(_one_of(session, Lead.id, sorted(missing)))
-        for row in session.execute(statement):
-            rows[row.id] = row
-        missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
-
-    def root(lead_id: int) -> int:
-        seen = set()
-        while rows[lead_id].merged_into_id and lead_id not in seen:
-            seen.add(lead_id)
-            lead_id = rows[lead_id].merged_into_id
-        return lead_id
-
-    survivors = {
-        lead_id: KnownLead(lead_id, {f: getattr(row, f) for f in FILLABLE})
-        for lead_id, row in rows.items()
-        if row.status != LeadStatus.MERGED
-    }
-    # A merged lead's own e-mail and phone still identify the person: its survivor answers them.
-    for lead_id, row in rows.items():
-        if row.status == LeadStatus.MERGED and root(lead_id) in survivors:
-            survivors[root(lead_id)].aliases += [v for v in (row.email, row.phone) if v]
-    return list(survivors.values())
-
-
-def _contacts(session: Session, leads: list[CapturedLead]) -> dict[str, tuple[int, int | None]]:
-    """Known people (contacts of accounts) by e-mail and phone."""
-    emails = sorted({lead.email for lead in leads if lead.email})
-    phones = sorted({lead.phone for lead in leads if lead.phone})
-    found: dict[str, tuple[int, int | None]] = {}
-    wanted = [
-        _one_of(session, column, values)
-        for column, values in ((Contact.email, emails), (Contact.phone, phones))
-        if values
-    ]
-    if not wanted:
-        return found
-    statement = select(Contact.id, Contact.account_id, Contact.email, Contact.phone).where(
-        or_(*wanted)
-    )
-    for contact_id, account_id, email, phone in session.execute(statement):
-        for value in (email, phone):
-            if value:
-                found.setdefault(value, (contact_id, account_id))
-    return found
 
 
 def _write(
@@ -400,7 +318,7 @@ def _store_rejects(session: Session, rejections: list[Rejection], batch_id: int 
     keys = sorted({r.source_key for r in rejections})
     seen = set(
         session.scalars(
-            select(LeadReject.source_key).where(_one_of(session, LeadReject.source_key, keys))
+            select(LeadReject.source_key).where(one_of_values(session, LeadReject.source_key, keys))
         )
     )
     now = utcnow()

@@ -31,7 +31,6 @@ from closeloop.db.types import utcnow
 from closeloop.errors import Invalid, NotFound
 from closeloop.i18n import N_
 from closeloop.leads.cli import leads_app
-from closeloop.leads.qualify import qualify_open_leads
 from closeloop.leads.routing import repository as repo
 from closeloop.leads.routing.actions import ActionResult
 from closeloop.leads.routing.rules import DEFAULT_TEXT, current_rules
@@ -91,30 +90,6 @@ def _act(
         begin_writing(session)
         user = resolve_rep(session, rep)
         return action(session, user.id, utcnow()), user.email
-
-
-@leads_app.command("qualify")
-def qualify_command(as_json: JsonOption = False, db: DbOption = None) -> None:
-    """Score every open lead and route the ones without an owner, each lead written once."""
-    with unit_of_work(open_database(db)) as session:
-        begin_writing(session)
-        scored, routed = qualify_open_leads(session, at=utcnow())
-    if as_json:
-        out = {"scoring": scored.as_dict(), "routing": asdict(routed)}
-        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
-        return
-    console.print(
-        _(
-            "Scored %(leads)s open leads and routed %(routed)s in %(seconds).2f s: %(mql)s "
-            "became MQL, %(assigned)s went to reps, %(pooled)s to the public pool.",
-            leads=f"{scored.considered:,}",
-            routed=f"{routed.considered:,}",
-            seconds=scored.seconds,
-            mql=f"{scored.mql:,}",
-            assigned=f"{routed.assigned:,}",
-            pooled=f"{routed.pooled:,}",
-        )
-    )
 
 
 @leads_app.command("assign")

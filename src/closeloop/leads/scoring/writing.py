@@ -40,17 +40,26 @@ S = LeadStatus
 # The statuses a score may promote to MQL (the brief's hand-off; ALLOWED permits each → mql).
 PROMOTABLE = (S.NEW, S.WORKING, S.NURTURE)
 
+
+def score_columns() -> list[Column[Any]]:
+    """A lead's score columns as a temporary table of updates holds them (new objects per call:
+    a column belongs to one table)."""
+    return [
+        Column("score", SmallInteger),
+        Column("fit_score", SmallInteger),
+        Column("engagement_score", SmallInteger),
+        Column("score_version", Integer),
+        Column("score_factors", Text),  # JSON text made by compute.py
+        Column("predicted_conversion", Float),
+        Column("model_version", Integer),
+    ]
+
+
 _updates = Table(
     "scoring_updates",
     MetaData(),
     Column("id", BigInteger, primary_key=True),
-    Column("score", SmallInteger),
-    Column("fit_score", SmallInteger),
-    Column("engagement_score", SmallInteger),
-    Column("score_version", Integer),
-    Column("score_factors", Text),  # JSON text made by compute.py
-    Column("predicted_conversion", Float),
-    Column("model_version", Integer),
+    *score_columns(),
     prefixes=["TEMPORARY"],
 )
 

@@ -1,0 +1,103 @@
+"""What capture reads before it decides: records captured before, the leads and contacts that
+share an e-mail, phone or company key with a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select, union_all
+from sqlalchemy.orm import Session
+
+from closeloop.db.dialect import one_of
+from closeloop.leads.capture.dedup import FILLABLE, KnownLead
+from closeloop.leads.capture.record import CapturedLead
+from closeloop.models import Contact, Lead, LeadStatus
+
+
+def one_of_values(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    return one_of(session.get_bind().dialect.name, column, values)
+
+
+def already_captured(session: Session, keys: list[str]) -> dict[str, int]:
+    """Source keys captured before → the lead they live in now (following merges)."""
+    if not keys:
+        return {}
+    statement = select(Lead.source_key, Lead.id, Lead.merged_into_id).where(
+        one_of_values(session, Lead.source_key, sorted(set(keys)))
+    )
+    return {key: merged_into or lead_id for key, lead_id, merged_into in session.execute(statement)}
+
+
+_KNOWN_COLUMNS = [Lead.id, Lead.status, Lead.merged_into_id, *(getattr(Lead, f) for f in FILLABLE)]
+
+
+def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]:
+    """Leads sharing an e-mail, phone or company key with the batch; merged ones lead to their
+    survivor, whose keys then match too."""
+    emails = sorted({lead.email for lead in leads if lead.email})
+    phones = sorted({lead.phone for lead in leads if lead.phone})
+    companies = sorted({lead.company_key for lead in leads if lead.company_key})
+    rows: dict[int, Any] = {}
+    # One SELECT per key, joined by UNION ALL into one round trip: in an OR of three lists one
+    # bad estimate would turn all three into a table scan.
+    lookups = [
+        select(*_KNOWN_COLUMNS).where(one_of_values(session, column, values))
+        for column, values in (
+            (Lead.email, emails),
+            (Lead.phone, phones),
+            (Lead.company_key, companies),
+        )
+        if values
+    ]
+    if lookups:
+        statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
+        rows.update((row.id, row) for row in session.execute(statement))
+    missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
+    while missing:
+        statement = select(*_KNOWN_COLUMNS).where(one_of_values(session, Lead.id, sorted(missing)))
+        for row in session.execute(statement):
+            rows[row.id] = row
+        missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
+
+    def root(lead_id: int) -> int:
+        seen = set()
+        while rows[lead_id].merged_into_id and lead_id not in seen:
+            seen.add(lead_id)
+            lead_id = rows[lead_id].merged_into_id
+        return lead_id
+
+    survivors = {
+        lead_id: KnownLead(lead_id, {f: getattr(row, f) for f in FILLABLE})
+        for lead_id, row in rows.items()
+        if row.status != LeadStatus.MERGED
+    }
+    # A merged lead's own e-mail and phone still identify the person: its survivor answers them.
+    for lead_id, row in rows.items():
+        if row.status == LeadStatus.MERGED and root(lead_id) in survivors:
+            survivors[root(lead_id)].aliases += [v for v in (row.email, row.phone) if v]
+    return list(survivors.values())
+
+
+def known_contacts(
+    session: Session, leads: list[CapturedLead]
+) -> dict[str, tuple[int, int | None]]:
+    """Known people (contacts of accounts) by e-mail and phone."""
+    emails = sorted({lead.email for lead in leads if lead.email})
+    phones = sorted({lead.phone for lead in leads if lead.phone})
+    found: dict[str, tuple[int, int | None]] = {}
+    wanted = [
+        one_of_values(session, column, values)
+        for column, values in ((Contact.email, emails), (Contact.phone, phones))
+        if values
+    ]
+    if not wanted:
+        return found
+    statement = select(Contact.id, Contact.account_id, Contact.email, Contact.phone).where(
+        or_(*wanted)
+    )
+    for contact_id, account_id, email, phone in session.execute(statement):
+        for value in (email, phone):
+            if value:
+                found.setdefault(value, (contact_id, account_id))
+    return found
