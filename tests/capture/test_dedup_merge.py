@@ -293,6 +293,34 @@ def test_a_merge_keeps_the_survivors_values_and_records_the_conflicts(
     }
 
 
+def test_later_rows_of_a_file_merge_into_what_earlier_rows_filled_in(
+    engine: Engine, settings: Settings, read: Session, marketing: Marketing, tmp_path: Path
+) -> None:
+    no_phone = ["Li Na", "Huaxin Tech Co., Ltd.", "li.na@huaxin.cn", "", "", "2026-03-02"]
+    capture(engine, settings, tmp_path, [no_phone], channel="trade_show")
+    rows = [
+        ["Li Na", "", "li.na@huaxin.cn", "139 0013 9000", "采购总监", "2026-03-09"],
+        ["Li Na", "", "", "139-0013-9000", "销售经理", "2026-03-10"],  # the phone just filled in
+    ]
+
+    summary = capture(engine, settings, tmp_path, rows, channel="webinar")
+
+    assert (summary.created, summary.merged) == (0, 2)
+    [lead] = [lead for lead in leads_of(read) if lead.status != "merged"]
+    assert (lead.phone, lead.title) == ("+8613900139000", "采购总监")
+    first, second = read.scalars(select(LeadMerge).order_by(LeadMerge.id)).all()
+    assert (first.matched_on, first.filled, first.conflicts) == (
+        "email",
+        {"phone": "+8613900139000", "title": "采购总监", "region": "CN"},  # region: the phone's
+        {},
+    )
+    assert (second.matched_on, second.filled, second.conflicts) == (
+        "phone",
+        {},
+        {"title": ["采购总监", "销售经理"]},
+    )
+
+
 def test_the_merged_lead_row_keeps_its_own_conflicting_values(
     engine: Engine, settings: Settings, read: Session, survivor: int, tmp_path: Path
 ) -> None:

@@ -35,21 +35,27 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(int(top) + 1, int(top) + 1 + count))
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (all with the same keys) with COPY / executemany, skipping the ORM."""
+def insert_rows(
+    session: Session, table: Table, rows: list[dict[str, Any]], ids: list[int] | None = None
+) -> None:
+    """Insert rows (all with the same keys) with COPY / executemany, skipping the ORM; ``ids``,
+    when given, are the rows' primary keys, in row order."""
     if not rows:
         return
     postgresql = session.get_bind().dialect.name == "postgresql"
-    columns, data = _wire_rows(table, rows, postgresql)
+    columns, data = _wire_rows(table, rows, postgresql, ids)
     bulk_insert(session.connection(), table, columns, data)
 
 
 def _wire_rows(
-    table: Table, rows: list[dict[str, Any]], postgresql: bool
+    table: Table, rows: list[dict[str, Any]], postgresql: bool, ids: list[int] | None = None
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     columns = list(rows[0])
-    data = []
-    for name in columns:
+    data: list[list[Any]] = []
+    if ids is not None:  # a column of its own: copying every row to add a key costs more
+        columns.insert(0, "id")
+        data.append(ids)
+    for name in columns[len(data) :]:
         values = [row[name] for row in rows]
         convert = _converter(table.c[name].type, postgresql)
         data.append([convert(v) for v in values] if convert else values)

@@ -6,6 +6,7 @@ similar person name. Earlier records of the same batch count as leads we have.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,11 @@ FILLABLE = (
     "external_id",
     "notes",
 )
+# What matching reads of a lead we have. The rest of FILLABLE is read only for the leads that
+# records merge into: an import's batch meets tens of thousands of leads at the same companies,
+# and reading every column of each was most of an import's time.
+MATCHING = ("full_name", "email", "phone", "company_key")
+_REST = tuple(name for name in FILLABLE if name not in MATCHING)
 
 
 @dataclass
@@ -39,6 +45,7 @@ class KnownLead:
     values: dict[str, Any]
     batch_index: int | None = None  # position in the batch of a lead new in it
     aliases: list[str] = field(default_factory=list)  # e-mails, phones of leads merged into it
+    complete: bool = True  # False: a stored lead of which only the MATCHING values are read
 
 
 @dataclass
@@ -91,8 +98,17 @@ class BatchMatcher:
         if values.get("company_key"):
             self.by_company.setdefault(values["company_key"], []).append(lead)
 
-    def decide(self, records: list[CapturedLead]) -> list[Decision]:
-        """One decision per record, in order; a new lead is remembered for the records after it."""
+    def decide(
+        self,
+        records: list[CapturedLead],
+        read_rest: Callable[[list[int]], dict[int, dict[str, Any]]] | None = None,
+    ) -> list[Decision]:
+        """One decision per record, in order; a new lead is remembered for the records after it.
+
+        ``read_rest`` reads the other FILLABLE values of incomplete known leads, by id: only the
+        leads merged into need them. Filling happens field by field, so filling the MATCHING
+        fields while matching and the rest afterwards gives what one pass would.
+        """
         decisions = []
         for index, record in enumerate(records):
             decision = self._match(record)
@@ -105,8 +121,18 @@ class BatchMatcher:
                 elif record.phone and record.phone in self.contacts:
                     decision.contact = self.contacts[record.phone]
             else:
-                self._fill(decision)
+                self._fill(decision, MATCHING)
             decisions.append(decision)
+        survivors = [d.survivor for d in decisions if d.survivor is not None]
+        incomplete = {s.id: s for s in survivors if not s.complete and s.id is not None}
+        if incomplete:
+            assert read_rest is not None, "incomplete known leads need read_rest"
+            for lead_id, rest in read_rest(sorted(incomplete)).items():
+                incomplete[lead_id].values.update(rest)
+                incomplete[lead_id].complete = True
+        for decision in decisions:
+            if decision.survivor is not None:
+                self._fill(decision, _REST)
         return decisions
 
     def _match(self, record: CapturedLead) -> Decision:
@@ -127,12 +153,14 @@ class BatchMatcher:
             return Decision(record, best[1], "name_company", best[0])
         return Decision(record)
 
-    def _fill(self, decision: Decision) -> None:
-        """Fill the survivor's empty fields; keep disagreements for the merge's history."""
+    def _fill(self, decision: Decision, fields: tuple[str, ...]) -> None:
+        """Fill the survivor's empty ``fields``; keep disagreements for the merge's history."""
         assert decision.survivor is not None
         values = decision.survivor.values
-        for name, incoming in lead_values(decision.record).items():
-            if incoming is None or name not in FILLABLE:
+        incoming_values = lead_values(decision.record)
+        for name in fields:
+            incoming = incoming_values[name]
+            if incoming is None:
                 continue
             current = values.get(name)
             if current is None or current == "":

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
 from closeloop.db.dialect import one_of
-from closeloop.leads.capture.dedup import FILLABLE, KnownLead
+from closeloop.leads.capture.dedup import FILLABLE, MATCHING, KnownLead
 from closeloop.leads.capture.record import CapturedLead
 from closeloop.models import Contact, Lead, LeadStatus
 
@@ -29,12 +29,13 @@ def already_captured(session: Session, keys: list[str]) -> dict[str, int]:
     return {key: merged_into or lead_id for key, lead_id, merged_into in session.execute(statement)}
 
 
-_KNOWN_COLUMNS = [Lead.id, Lead.status, Lead.merged_into_id, *(getattr(Lead, f) for f in FILLABLE)]
+_KNOWN_COLUMNS = [Lead.id, Lead.status, Lead.merged_into_id, *(getattr(Lead, f) for f in MATCHING)]
 
 
 def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]:
-    """Leads sharing an e-mail, phone or company key with the batch; merged ones lead to their
-    survivor, whose keys then match too."""
+    """Leads sharing an e-mail, phone or company key with the batch, with the values matching
+    reads (``rest_of_leads`` reads the others); merged ones lead to their survivor, whose keys
+    then match too."""
     emails = sorted({lead.email for lead in leads if lead.email})
     phones = sorted({lead.phone for lead in leads if lead.phone})
     companies = sorted({lead.company_key for lead in leads if lead.company_key})
@@ -52,31 +53,46 @@ def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]:
     ]
     if lookups:
         statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
-        rows.update((row.id, row) for row in session.execute(statement))
-    missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
+        rows.update((row[0], row) for row in session.execute(statement))
+    missing = {r[2] for r in rows.values() if r[2]} - rows.keys()
     while missing:
         statement = select(*_KNOWN_COLUMNS).where(one_of_values(session, Lead.id, sorted(missing)))
-        for row in session.execute(statement):
-            rows[row.id] = row
-        missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
+        rows.update((row[0], row) for row in session.execute(statement))
+        missing = {r[2] for r in rows.values() if r[2]} - rows.keys()
 
     def root(lead_id: int) -> int:
         seen = set()
-        while rows[lead_id].merged_into_id and lead_id not in seen:
+        while rows[lead_id][2] and lead_id not in seen:
             seen.add(lead_id)
-            lead_id = rows[lead_id].merged_into_id
+            lead_id = rows[lead_id][2]
         return lead_id
 
+    merged = LeadStatus.MERGED
+    # A dict literal, not dict(zip(MATCHING, …)): a batch reads tens of thousands of these.
     survivors = {
-        lead_id: KnownLead(lead_id, {f: getattr(row, f) for f in FILLABLE})
-        for lead_id, row in rows.items()
-        if row.status != LeadStatus.MERGED
+        lead_id: KnownLead(
+            lead_id,
+            {"full_name": name, "email": email, "phone": phone, "company_key": company},
+            complete=False,
+        )
+        for lead_id, status, _, name, email, phone, company in rows.values()
+        if status != merged
     }
     # A merged lead's own e-mail and phone still identify the person: its survivor answers them.
-    for lead_id, row in rows.items():
-        if row.status == LeadStatus.MERGED and root(lead_id) in survivors:
-            survivors[root(lead_id)].aliases += [v for v in (row.email, row.phone) if v]
+    for lead_id, (_, status, _, _, email, phone, _) in rows.items():
+        if status == merged and root(lead_id) in survivors:
+            survivors[root(lead_id)].aliases += [v for v in (email, phone) if v]
     return list(survivors.values())
+
+
+_REST_COLUMNS = [getattr(Lead, f) for f in FILLABLE if f not in MATCHING]
+
+
+def rest_of_leads(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The FILLABLE values ``known_leads`` leaves out, of the leads with ``ids``."""
+    statement = select(Lead.id, *_REST_COLUMNS).where(one_of_values(session, Lead.id, ids))
+    names = [column.key for column in _REST_COLUMNS]
+    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in session.execute(statement)}
 
 
 def known_contacts(

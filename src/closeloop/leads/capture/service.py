@@ -26,6 +26,7 @@ from closeloop.leads.capture.lookups import (
     known_contacts,
     known_leads,
     one_of_values,
+    rest_of_leads,
 )
 from closeloop.leads.capture.record import UTM_FIELDS, CapturedLead, Rejection
 from closeloop.leads.qualify_on_insert import qualify_new_rows
@@ -97,7 +98,7 @@ def capture_batch(
         seen.add(lead.source_key)
         fresh.append(lead)
     matcher = BatchMatcher(known_leads(session, fresh), known_contacts(session, fresh), settings)
-    decisions = matcher.decide(fresh)
+    decisions = matcher.decide(fresh, lambda ids: rest_of_leads(session, ids))
     result = BatchResult()
     if not dry_run:
         result.qualified = _write(session, decisions, source, attribution, now, qualify=qualify)
@@ -164,7 +165,7 @@ def _write(
     touch_rows = [_touch_row(d, s, now) for d, s in zip(decisions, sources, strict=True)]
     if created and qualify:
         new_leads = qualify_new_rows(session, ids, rows, touch_rows, at=now)
-        _insert_with_ids(session, leads, ids, rows)
+        insert_rows(session, leads, rows, ids)
     if merged:
         rows = [_lead_row(decisions[i], sources[i], now) for i in merged]
         for i, lead_id in zip(merged, _insert_returning(session, leads, rows), strict=True):
@@ -217,14 +218,8 @@ def _insert_returning(session: Session, table: Any, rows: list[dict[str, Any]]) 
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(session.scalars(statement, rows))
     ids = allocate_ids(session, table, len(rows))
-    _insert_with_ids(session, table, ids, rows)
+    insert_rows(session, table, rows, ids)
     return ids
-
-
-def _insert_with_ids(
-    session: Session, table: Any, ids: list[int], rows: list[dict[str, Any]]
-) -> None:
-    insert_rows(session, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
 
 
 def _lead_row(decision: Decision, source: Source, now: datetime) -> dict[str, Any]:
