@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from closeloop.config import Settings
+from closeloop.db.checkpoints import checkpoints_in_background
 from closeloop.db.engine import session_factory, unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
@@ -105,6 +106,11 @@ def import_leads(
             stack.callback(lambda: setattr(summary, "rejects_file", rejects.close()))
         # A dry run takes the real path in one transaction, rolled back: exact counts, no writes.
         shared = stack.enter_context(_rolled_back(engine)) if options.dry_run else None
+        committed = (
+            stack.enter_context(checkpoints_in_background(engine))
+            if not options.dry_run
+            else lambda: None
+        )
         # Clean the next batch in a second thread while this one is written.
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         region = (options.default_region or settings.default_region or "").upper() or None
@@ -128,6 +134,7 @@ def import_leads(
                 with unit_of_work(engine) as session:
                     begin_writing(session)
                     capture(session, items)
+                committed()
                 if rejects:
                     rejects.write([i for i in items if isinstance(i, Rejection)])
             on_progress(len(items))
