@@ -37,7 +37,7 @@ MATCHING = ("full_name", "email", "phone", "company_key")
 _REST = tuple(name for name in FILLABLE if name not in MATCHING)
 
 
-@dataclass
+@dataclass(slots=True)
 class KnownLead:
     """A lead already stored (or created earlier in this batch), as matching needs it."""
 
@@ -89,14 +89,16 @@ class BatchMatcher:
 
     def _remember(self, lead: KnownLead) -> None:
         values = lead.values
-        for key in (values.get("email"), *lead.aliases):
-            if key and "@" in key:
+        keys = (values.get("email"), values.get("phone"), *lead.aliases)
+        for key in keys:
+            if not key:
+                continue
+            if "@" in key:  # an e-mail; a phone is E.164
                 self.by_email.setdefault(key, lead)
-        for key in (values.get("phone"), *lead.aliases):
-            if key and key.startswith("+"):
+            elif key.startswith("+"):
                 self.by_phone.setdefault(key, lead)
-        if values.get("company_key"):
-            self.by_company.setdefault(values["company_key"], []).append(lead)
+        if company := values.get("company_key"):
+            self.by_company.setdefault(company, []).append(lead)
 
     def decide(
         self,
