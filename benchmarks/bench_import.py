@@ -1,6 +1,6 @@
 """Import speed: a 1,000,000-row lead file into a database that already holds 1,000,000 leads.
 
-    python benchmarks/bench_import.py [--rows 1000000] [--db sqlite|postgresql|both] [--qualify]
+    python benchmarks/bench_import.py [--rows 1000000] [--db sqlite|postgresql|both] [--qualify] [--profile]
 
 Needs the databases bench_demo.py leaves behind (it copies them first, so they stay reusable).
 ``--qualify`` imports as users do by default: every new lead scored and routed as it is
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import psycopg
-from common import PG_SERVER, RESULTS, write_result
+from common import PG_SERVER, RESULTS, profiled, write_result
 
 from closeloop.config import Settings
 from closeloop.db.engine import make_engine
@@ -103,14 +103,15 @@ def copy_postgres(name: str = "closeloop_import") -> str:
     return f"{base}/{name}"
 
 
-def run(url: str, path: Path, qualify: bool) -> dict[str, object]:
+def run(url: str, path: Path, qualify: bool, profile: bool = False) -> dict[str, object]:
     engine = make_engine(url)
     upgrade(engine)
     started = time.perf_counter()
     # Without --qualify: the capture path alone (normalize, validate, dedup, insert), as issue 3
     # measures it.
     options = ImportOptions(channel="trade_show", qualify=qualify)
-    summary = import_leads(engine, path, options, Settings())
+    with profiled(profile):
+        summary = import_leads(engine, path, options, Settings())
     seconds = time.perf_counter() - started
     engine.dispose()
     return {
@@ -132,6 +133,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--qualify", action="store_true", help="score and route as it imports")
+    parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
     args = parser.parse_args()
     results = {}
     path = RESULTS / f"leads-{args.rows}.csv"
@@ -140,7 +142,7 @@ def main() -> None:
             continue
         url = copy_sqlite() if kind == "sqlite" else copy_postgres()
         write_file(path, args.rows, existing_emails(url))
-        results[kind] = run(url, path, args.qualify)
+        results[kind] = run(url, path, args.qualify, args.profile)
         print(kind, results[kind])
     name = f"import-{args.rows}" + ("-qualified" if args.qualify else "")
     write_result(name, {"benchmark": "import into 1M leads", "qualify": args.qualify, **results})
