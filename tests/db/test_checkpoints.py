@@ -44,4 +44,3 @@ def test_committed_pages_reach_the_database_file_from_the_background_thread(
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM notes").scalar_one() == 6000
     engine.dispose()
-

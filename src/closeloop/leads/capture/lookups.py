@@ -53,18 +53,18 @@ def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]:
     ]
     if lookups:
         statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
-        rows.update((row[0], row) for row in session.execute(statement))
-    missing = {r[2] for r in rows.values() if r[2]} - rows.keys()
+        rows.update((row.id, row) for row in session.execute(statement))
+    missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
     while missing:
         statement = select(*_KNOWN_COLUMNS).where(one_of_values(session, Lead.id, sorted(missing)))
-        rows.update((row[0], row) for row in session.execute(statement))
-        missing = {r[2] for r in rows.values() if r[2]} - rows.keys()
+        rows.update((row.id, row) for row in session.execute(statement))
+        missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
 
     def root(lead_id: int) -> int:
         seen = set()
-        while rows[lead_id][2] and lead_id not in seen:
+        while rows[lead_id].merged_into_id and lead_id not in seen:
             seen.add(lead_id)
-            lead_id = rows[lead_id][2]
+            lead_id = rows[lead_id].merged_into_id
         return lead_id
 
     merged = LeadStatus.MERGED
@@ -79,9 +79,9 @@ def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]:
         if status != merged
     }
     # A merged lead's own e-mail and phone still identify the person: its survivor answers them.
-    for lead_id, (_, status, _, _, email, phone, _) in rows.items():
-        if status == merged and root(lead_id) in survivors:
-            survivors[root(lead_id)].aliases += [v for v in (email, phone) if v]
+    for lead_id, row in rows.items():
+        if row.status == merged and root(lead_id) in survivors:
+            survivors[root(lead_id)].aliases += [v for v in (row.email, row.phone) if v]
     return list(survivors.values())
 
 
