@@ -31,8 +31,8 @@ FILLABLE = (
     "notes",
 )
 # What matching reads of a lead we have. The rest of FILLABLE is read only for the leads that
-# records merge into: an import's batch meets tens of thousands of leads at the same companies,
-# and reading every column of each was most of an import's time.
+# records merge into: late in a large import a batch meets tens of thousands of leads at the same
+# companies, and their other columns would be read for nothing.
 MATCHING = ("full_name", "email", "phone", "company_key")
 _REST = tuple(name for name in FILLABLE if name not in MATCHING)
 
