@@ -36,9 +36,13 @@ def checkpoints_in_background(engine: Engine) -> Iterator[Callable[[], None]]:
             while True:
                 wake.wait()
                 wake.clear()
+                # Read before checkpointing: a stop seen here was signalled after the last commit,
+                # so this checkpoint is the last and covers it. (Read after, it may belong to a
+                # commit this checkpoint began before.)
+                stopping = stop.is_set()
                 # PASSIVE: copies what is committed, never waits for the writer or readers.
                 connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
-                if stop.is_set():  # after one last checkpoint
+                if stopping:
                     return
         finally:
             connection.close()
