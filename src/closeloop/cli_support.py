@@ -41,6 +41,7 @@ DbOption = Annotated[
         show_default=False,
     ),
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 _root_db: str | None = None

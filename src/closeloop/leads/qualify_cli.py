@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated
 
 import typer
 
-from closeloop.cli_support import DbOption, _, console, open_database
+from closeloop.cli_support import DbOption, JsonOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.leads.cli import leads_app
 from closeloop.leads.qualify import qualify_open_leads
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @leads_app.command("qualify")

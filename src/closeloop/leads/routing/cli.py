@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from closeloop.access.actor import Actor
-from closeloop.cli_support import DbOption, _, console, open_database
+from closeloop.cli_support import DbOption, JsonOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
@@ -60,7 +60,6 @@ simulate_app = typer.Typer(help="Try rule changes on the demo company first.", n
 
 RepOption = Annotated[str, typer.Option("--rep", help="The rep: e-mail or user id.")]
 LeadArgument = Annotated[int, typer.Argument(metavar="ID", help="The lead's id.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 class StrategyName(StrEnum):

@@ -12,7 +12,7 @@ import yaml
 from rich.table import Table
 
 from closeloop.access.actor import Actor
-from closeloop.cli_support import DbOption, _, console, open_database
+from closeloop.cli_support import DbOption, JsonOption, _, console, open_database
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.errors import Invalid
@@ -25,7 +25,6 @@ from closeloop.rules.loader import read_rules_file
 app = typer.Typer(
     help="Lead scoring: rules, the predictive model, batch scoring.", no_args_is_help=True
 )
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @app.command("show")
