@@ -36,9 +36,8 @@ def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]:
     """Leads sharing an e-mail, phone or company key with the batch, with the values matching
     reads (``rest_of_leads`` reads the others); merged ones lead to their survivor, whose keys
     then match too."""
-    emails = sorted({lead.email for lead in leads if lead.email})
-    phones = sorted({lead.phone for lead in leads if lead.phone})
-    companies = sorted({lead.company_key for lead in leads if lead.company_key})
+    emails, phones = _distinct(leads, "email"), _distinct(leads, "phone")
+    companies = _distinct(leads, "company_key")
     rows: dict[int, Any] = {}
     # One SELECT per key, joined by UNION ALL into one round trip: in an OR of three lists one
     # bad estimate would turn all three into a table scan.
@@ -99,8 +98,7 @@ def known_contacts(
     session: Session, leads: list[CapturedLead]
 ) -> dict[str, tuple[int, int | None]]:
     """Known people (contacts of accounts) by e-mail and phone."""
-    emails = sorted({lead.email for lead in leads if lead.email})
-    phones = sorted({lead.phone for lead in leads if lead.phone})
+    emails, phones = _distinct(leads, "email"), _distinct(leads, "phone")
     found: dict[str, tuple[int, int | None]] = {}
     wanted = [
         one_of_values(session, column, values)
@@ -117,3 +115,8 @@ def known_contacts(
             if value:
                 found.setdefault(value, (contact_id, account_id))
     return found
+
+
+def _distinct(leads: list[CapturedLead], key: str) -> list[str]:
+    """The batch's values of ``key`` (e-mail, phone, company key), each once, sorted."""
+    return sorted({value for lead in leads if (value := getattr(lead, key))})
