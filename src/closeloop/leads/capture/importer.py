@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from closeloop.collector import fewer_collections
 from closeloop.config import Settings
 from closeloop.db.checkpoints import checkpoints_in_background
 from closeloop.db.engine import session_factory, unit_of_work
@@ -102,6 +103,7 @@ def import_leads(
 
     rejects = _RejectsFile(path, headers) if not options.dry_run else None
     with ExitStack() as stack:
+        stack.enter_context(fewer_collections())
         if rejects:
             stack.callback(lambda: setattr(summary, "rejects_file", rejects.close()))
         # A dry run takes the real path in one transaction, rolled back: exact counts, no writes.
