@@ -321,6 +321,39 @@ def test_later_rows_of_a_file_merge_into_what_earlier_rows_filled_in(
     )
 
 
+def test_a_lead_that_shares_only_the_company_fills_in_and_then_matches_by_what_it_got(
+    engine: Engine, settings: Settings, read: Session, marketing: Marketing, tmp_path: Path
+) -> None:
+    # Found only by its company (no e-mail or phone of the file's), then merged into by name.
+    stored = ["Zhao Lei", "Huaxin Tech Co., Ltd.", "", "137 0013 7000", "", "2026-03-02"]
+    capture(engine, settings, tmp_path, [stored], channel="trade_show")
+    rows = [
+        ["Lei Zhao", "HUAXIN TECH LTD", "zhao.lei@gmail.com", "", "CTO", "2026-03-09"],
+        ["Z. Lei", "", "zhao.lei@gmail.com", "", "CEO", "2026-03-10"],  # the e-mail just filled
+    ]
+
+    summary = capture(engine, settings, tmp_path, rows, channel="webinar")
+
+    assert (summary.created, summary.merged) == (0, 2)
+    [lead] = [lead for lead in leads_of(read) if lead.status != "merged"]
+    assert (lead.email, lead.phone, lead.title) == ("zhao.lei@gmail.com", "+8613700137000", "CTO")
+    first, second = read.scalars(select(LeadMerge).order_by(LeadMerge.id)).all()
+    assert (first.matched_on, first.score, first.filled, first.conflicts) == (
+        "name_company",
+        100,
+        {"email": "zhao.lei@gmail.com", "title": "CTO"},
+        {
+            "full_name": ["Zhao Lei", "Lei Zhao"],
+            "company": ["Huaxin Tech Co., Ltd.", "HUAXIN TECH LTD"],
+        },
+    )
+    assert (second.matched_on, second.filled, second.conflicts) == (
+        "email",
+        {},
+        {"full_name": ["Zhao Lei", "Z. Lei"], "title": ["CTO", "CEO"]},
+    )
+
+
 def test_the_merged_lead_row_keeps_its_own_conflicting_values(
     engine: Engine, settings: Settings, read: Session, survivor: int, tmp_path: Path
 ) -> None:

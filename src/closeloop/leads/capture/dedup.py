@@ -48,6 +48,18 @@ class KnownLead:
     complete: bool = True  # False: a stored lead of which only the MATCHING values are read
 
 
+# A stored lead that shares only its company with the batch, as read: (id, full_name, email,
+# phone, company_key). Late in a large import a batch meets tens of thousands of these; most are
+# only compared by name, so the KnownLead is made for those a record merges into.
+StoredRow = tuple[int, str | None, str | None, str | None, str]
+
+
+def _known(row: StoredRow) -> KnownLead:
+    lead_id, name, email, phone, company = row
+    values = {"full_name": name, "email": email, "phone": phone, "company_key": company}
+    return KnownLead(lead_id, values, complete=False)
+
+
 @dataclass
 class Decision:
     """What to do with one captured lead."""
@@ -75,7 +87,7 @@ class BatchMatcher:
 
     def __init__(
         self,
-        known: list[KnownLead],
+        known: list[KnownLead | StoredRow],
         contacts: dict[str, tuple[int, int | None]],
         settings: Settings,
     ) -> None:
@@ -83,9 +95,12 @@ class BatchMatcher:
         self.contacts = contacts  # e-mail or phone → (contact id, account id)
         self.by_email: dict[str, KnownLead] = {}
         self.by_phone: dict[str, KnownLead] = {}
-        self.by_company: dict[str, list[KnownLead]] = {}
+        self.by_company: dict[str, list[KnownLead | StoredRow]] = {}
         for lead in known:
-            self._remember(lead)
+            if type(lead) is KnownLead:
+                self._remember(lead)
+            else:  # its e-mail and phone are none of the batch's: only its company can match
+                self.by_company.setdefault(lead[4], []).append(lead)  # type: ignore[index]
 
     def _remember(self, lead: KnownLead) -> None:
         values = lead.values
@@ -142,18 +157,31 @@ class BatchMatcher:
             return Decision(record, lead, "email", 100)
         if record.phone and (lead := self.by_phone.get(record.phone)):
             return Decision(record, lead, "phone", 100)
-        best: tuple[int, KnownLead] | None = None
-        for lead in self.by_company.get(record.company_key or "", ()):
-            score = name_similarity(record.full_name, lead.values.get("full_name"))
+        best: tuple[int, int] | None = None  # score, position among the company's leads
+        candidates = self.by_company.get(record.company_key or "", [])
+        for position, candidate in enumerate(candidates):
+            if type(candidate) is KnownLead:
+                values = candidate.values
+                name, email, phone = (
+                    values.get("full_name"),
+                    values.get("email"),
+                    values.get("phone"),
+                )
+            else:
+                _, name, email, phone, _ = candidate  # type: ignore[misc]
+            score = name_similarity(record.full_name, name)
             if score < self.settings.match_name_threshold:
                 continue
-            if score < self.settings.match_name_certain and _contradicts(record, lead.values):
+            if score < self.settings.match_name_certain and _contradicts(record, email, phone):
                 continue
             if best is None or score > best[0]:
-                best = (score, lead)
-        if best:
-            return Decision(record, best[1], "name_company", best[0])
-        return Decision(record)
+                best = (score, position)
+        if best is None:
+            return Decision(record)
+        survivor = candidates[best[1]]
+        if type(survivor) is not KnownLead:
+            survivor = candidates[best[1]] = _known(survivor)  # type: ignore[arg-type]
+        return Decision(record, survivor, "name_company", best[0])
 
     def _fill(self, decision: Decision, fields: tuple[str, ...]) -> None:
         """Fill the survivor's empty ``fields``; keep disagreements for the merge's history."""
@@ -174,9 +202,9 @@ class BatchMatcher:
                 decision.conflicts[name] = [current, incoming]
 
 
-def _contradicts(record: CapturedLead, values: dict[str, Any]) -> bool:
+def _contradicts(record: CapturedLead, email: str | None, phone: str | None) -> bool:
     """Both e-mails and both phones are known and all differ: likely two people."""
-    return bool(record.email and values.get("email") and record.phone and values.get("phone"))
+    return bool(record.email and email and record.phone and phone)
 
 
 def lead_values(record: CapturedLead) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
 from closeloop.db.dialect import one_of
-from closeloop.leads.capture.dedup import FILLABLE, MATCHING, KnownLead
+from closeloop.leads.capture.dedup import FILLABLE, MATCHING, KnownLead, StoredRow
 from closeloop.leads.capture.record import CapturedLead
 from closeloop.models import Contact, Lead, LeadStatus
 
@@ -32,10 +32,10 @@ def already_captured(session: Session, keys: list[str]) -> dict[str, int]:
 _KNOWN_COLUMNS = [Lead.id, Lead.status, Lead.merged_into_id, *(getattr(Lead, f) for f in MATCHING)]
 
 
-def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]:
+def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead | StoredRow]:
     """Leads sharing an e-mail, phone or company key with the batch, with the values matching
     reads (``rest_of_leads`` reads the others); merged ones lead to their survivor, whose keys
-    then match too."""
+    then match too. Those that share only the company stay rows (``StoredRow``)."""
     emails, phones = _distinct(leads, "email"), _distinct(leads, "phone")
     companies = _distinct(leads, "company_key")
     rows: dict[int, Any] = {}
@@ -67,21 +67,25 @@ def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead]:
         return lead_id
 
     merged = LeadStatus.MERGED
-    # A dict literal, not dict(zip(MATCHING, …)): a batch reads tens of thousands of these.
-    survivors = {
-        lead_id: KnownLead(
-            lead_id,
-            {"full_name": name, "email": email, "phone": phone, "company_key": company},
-            complete=False,
-        )
-        for lead_id, status, _, name, email, phone, company in rows.values()
-        if status != merged
-    }
+    aliases: dict[int, list[str]] = {}
     # A merged lead's own e-mail and phone still identify the person: its survivor answers them.
     for lead_id, row in rows.items():
-        if row.status == merged and root(lead_id) in survivors:
-            survivors[root(lead_id)].aliases += [v for v in (row.email, row.phone) if v]
-    return list(survivors.values())
+        if row.status == merged and (keys := [v for v in (row.email, row.phone) if v]):
+            aliases.setdefault(root(lead_id), []).extend(keys)
+    wanted = set(emails).union(phones)
+    known: list[KnownLead | StoredRow] = []
+    for lead_id, status, _, name, email, phone, company in rows.values():
+        if status == merged:
+            continue
+        if email in wanted or phone in wanted or lead_id in aliases:
+            # A dict literal, not dict(zip(MATCHING, …)): a batch reads thousands of these.
+            values = {"full_name": name, "email": email, "phone": phone, "company_key": company}
+            known.append(
+                KnownLead(lead_id, values, aliases=aliases.get(lead_id, []), complete=False)
+            )
+        else:
+            known.append((lead_id, name, email, phone, company))
+    return known
 
 
 _REST_COLUMNS = [getattr(Lead, f) for f in FILLABLE if f not in MATCHING]
