@@ -56,9 +56,14 @@ def build_base(url: str, leads: int) -> None:
         connection.execute(text(RESET))
         connection.execute(text("DELETE FROM lead_decisions"))
         connection.execute(text("UPDATE users SET max_open_leads = NULL"))
-    vacuum = "VACUUM FULL ANALYZE" if engine.dialect.name == "postgresql" else "VACUUM"
-    with engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text(vacuum))
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            autocommit.execute(text("VACUUM FULL ANALYZE"))
+    else:  # outside SQLAlchemy: its begin hook would wrap VACUUM in a transaction
+        raw = engine.raw_connection()
+        raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
+        raw.close()
     engine.dispose()
 
 
