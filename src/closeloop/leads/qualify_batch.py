@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from closeloop.collector import fewer_collections
 from closeloop.db.bulk import insert_rows
 from closeloop.db.dialect import analyze_temporary
 from closeloop.db.types import UTCDateTime
@@ -179,6 +180,13 @@ def qualify_in_one_pass(
 ) -> tuple[ScoringRun, AssignSummary]:
     """Score open leads (all, or ``lead_ids``) and route the unowned ones among them; the
     caller's transaction must have begun with ``closeloop.db.locks.begin_writing``."""
+    with fewer_collections():
+        return _qualify(session, at=at, lead_ids=lead_ids, chunk=chunk)
+
+
+def _qualify(
+    session: Session, *, at: datetime, lead_ids: Sequence[int] | None, chunk: int
+) -> tuple[ScoringRun, AssignSummary]:
     started = time.perf_counter()
     qualifying = Qualifying(session)
     ids = (
