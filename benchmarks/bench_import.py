@@ -1,6 +1,7 @@
 """Import speed: a 1,000,000-row lead file into a database that already holds 1,000,000 leads.
 
-    python benchmarks/bench_import.py [--rows 1000000] [--db sqlite|postgresql|both] [--qualify] [--profile]
+    python benchmarks/bench_import.py [--rows 1000000] [--db sqlite|postgresql|both]
+        [--qualify] [--profile]
 
 Needs the databases bench_demo.py leaves behind (it copies them first, so they stay reusable).
 ``--qualify`` imports as users do by default: every new lead scored and routed as it is

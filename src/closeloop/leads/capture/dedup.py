@@ -54,10 +54,12 @@ class KnownLead:
 StoredRow = tuple[int, str | None, str | None, str | None, str]
 
 
-def _known(row: StoredRow) -> KnownLead:
+def stored_lead(row: StoredRow, aliases: list[str] | None = None) -> KnownLead:
+    """A stored lead with its MATCHING values; the rest are read if a record merges into it."""
     lead_id, name, email, phone, company = row
+    # A dict literal, not dict(zip(MATCHING, …)): a batch reads thousands of these.
     values = {"full_name": name, "email": email, "phone": phone, "company_key": company}
-    return KnownLead(lead_id, values, complete=False)
+    return KnownLead(lead_id, values, aliases=aliases or [], complete=False)
 
 
 @dataclass
@@ -180,7 +182,7 @@ class BatchMatcher:
             return Decision(record)
         survivor = candidates[best[1]]
         if type(survivor) is not KnownLead:
-            survivor = candidates[best[1]] = _known(survivor)  # type: ignore[arg-type]
+            survivor = candidates[best[1]] = stored_lead(survivor)  # type: ignore[arg-type]
         return Decision(record, survivor, "name_company", best[0])
 
     def _fill(self, decision: Decision, fields: tuple[str, ...]) -> None:

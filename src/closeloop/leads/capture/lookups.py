@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
 from closeloop.db.dialect import one_of
-from closeloop.leads.capture.dedup import FILLABLE, MATCHING, KnownLead, StoredRow
+from closeloop.leads.capture.dedup import FILLABLE, MATCHING, KnownLead, StoredRow, stored_lead
 from closeloop.leads.capture.record import CapturedLead
 from closeloop.models import Contact, Lead, LeadStatus
 
@@ -77,14 +77,11 @@ def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead |
     for lead_id, status, _, name, email, phone, company in rows.values():
         if status == merged:
             continue
+        row = (lead_id, name, email, phone, company)
         if email in wanted or phone in wanted or lead_id in aliases:
-            # A dict literal, not dict(zip(MATCHING, …)): a batch reads thousands of these.
-            values = {"full_name": name, "email": email, "phone": phone, "company_key": company}
-            known.append(
-                KnownLead(lead_id, values, aliases=aliases.get(lead_id, []), complete=False)
-            )
+            known.append(stored_lead(row, aliases.get(lead_id)))
         else:
-            known.append((lead_id, name, email, phone, company))
+            known.append(row)
     return known
 
 
