@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, Integer, String, Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 
@@ -98,3 +99,25 @@ def analyze_temporary(connection: Connection, name: str) -> None:
     probing the temporary table, instead of the other way round."""
     schema = "" if connection.dialect.name == "postgresql" else "temp."
     connection.exec_driver_sql(f"ANALYZE {schema}{name}")
+
+
+def fetch_tuples(session: Session, statement: ClauseElement) -> list[tuple[Any, ...]]:
+    """Run a SELECT on the driver's own cursor: its rows as the plain tuples the driver makes.
+
+    SQLAlchemy's result rows cost about 2 µs more each; capture's lookups read tens of thousands
+    a batch. Only for columns and parameters that need no type conversion (text, numbers, the
+    lists of ``one_of``)."""
+    connection = session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    assert isinstance(compiled, SQLCompiler)
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(compiled.string, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

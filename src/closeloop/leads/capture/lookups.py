@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
-from closeloop.db.dialect import one_of
+from closeloop.db.dialect import fetch_tuples, one_of
 from closeloop.leads.capture.dedup import FILLABLE, MATCHING, KnownLead, StoredRow, stored_lead
 from closeloop.leads.capture.record import CapturedLead
 from closeloop.models import Contact, Lead, LeadStatus
@@ -52,25 +52,26 @@ def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead |
     ]
     if lookups:
         statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
-        rows.update((row.id, row) for row in session.execute(statement))
-    missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
+        rows.update((row[0], row) for row in fetch_tuples(session, statement))
+    # Rows: id, status, merged_into_id, then MATCHING (full_name, email, phone, company_key).
+    missing = {row[2] for row in rows.values() if row[2]} - rows.keys()
     while missing:
         statement = select(*_KNOWN_COLUMNS).where(one_of_values(session, Lead.id, sorted(missing)))
-        rows.update((row.id, row) for row in session.execute(statement))
-        missing = {r.merged_into_id for r in rows.values() if r.merged_into_id} - rows.keys()
+        rows.update((row[0], row) for row in fetch_tuples(session, statement))
+        missing = {row[2] for row in rows.values() if row[2]} - rows.keys()
 
     def root(lead_id: int) -> int:
         seen = set()
-        while rows[lead_id].merged_into_id and lead_id not in seen:
+        while rows[lead_id][2] and lead_id not in seen:
             seen.add(lead_id)
-            lead_id = rows[lead_id].merged_into_id
+            lead_id = rows[lead_id][2]
         return lead_id
 
     merged = LeadStatus.MERGED
     aliases: dict[int, list[str]] = {}
     # A merged lead's own e-mail and phone still identify the person: its survivor answers them.
-    for lead_id, row in rows.items():
-        if row.status == merged and (keys := [v for v in (row.email, row.phone) if v]):
+    for lead_id, (_, status, _, _, email, phone, _) in rows.items():
+        if status == merged and (keys := [v for v in (email, phone) if v]):
             aliases.setdefault(root(lead_id), []).extend(keys)
     wanted = set(emails).union(phones)
     known: list[KnownLead | StoredRow] = []
