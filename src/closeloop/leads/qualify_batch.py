@@ -171,6 +171,7 @@ class Qualifying:
         count_outcomes(self.routed, owned, pooled, picked)
 
 
+@fewer_collections()
 def qualify_in_one_pass(
     session: Session,
     *,
@@ -180,13 +181,6 @@ def qualify_in_one_pass(
 ) -> tuple[ScoringRun, AssignSummary]:
     """Score open leads (all, or ``lead_ids``) and route the unowned ones among them; the
     caller's transaction must have begun with ``closeloop.db.locks.begin_writing``."""
-    with fewer_collections():
-        return _qualify(session, at=at, lead_ids=lead_ids, chunk=chunk)
-
-
-def _qualify(
-    session: Session, *, at: datetime, lead_ids: Sequence[int] | None, chunk: int
-) -> tuple[ScoringRun, AssignSummary]:
     started = time.perf_counter()
     qualifying = Qualifying(session)
     ids = (
