@@ -62,6 +62,12 @@ def merged_lead(read: Session) -> Lead:
     return lead
 
 
+def live_lead_and_merges(read: Session) -> tuple[Lead, list[LeadMerge]]:
+    """The one lead not merged away, and the merge records in the order they were made."""
+    [lead] = [lead for lead in leads_of(read) if lead.status != "merged"]
+    return lead, list(read.scalars(select(LeadMerge).order_by(LeadMerge.id)))
+
+
 # ---- what matches ------------------------------------------------------------------------------
 
 
@@ -306,9 +312,8 @@ def test_later_rows_of_a_file_merge_into_what_earlier_rows_filled_in(
     summary = capture(engine, settings, tmp_path, rows, channel="webinar")
 
     assert (summary.created, summary.merged) == (0, 2)
-    [lead] = [lead for lead in leads_of(read) if lead.status != "merged"]
+    lead, (first, second) = live_lead_and_merges(read)
     assert (lead.phone, lead.title) == ("+8613900139000", "采购总监")
-    first, second = read.scalars(select(LeadMerge).order_by(LeadMerge.id)).all()
     assert (first.matched_on, first.filled, first.conflicts) == (
         "email",
         {"phone": "+8613900139000", "title": "采购总监", "region": "CN"},  # region: the phone's
@@ -335,9 +340,8 @@ def test_a_lead_that_shares_only_the_company_fills_in_and_then_matches_by_what_i
     summary = capture(engine, settings, tmp_path, rows, channel="webinar")
 
     assert (summary.created, summary.merged) == (0, 2)
-    [lead] = [lead for lead in leads_of(read) if lead.status != "merged"]
+    lead, (first, second) = live_lead_and_merges(read)
     assert (lead.email, lead.phone, lead.title) == ("zhao.lei@gmail.com", "+8613700137000", "CTO")
-    first, second = read.scalars(select(LeadMerge).order_by(LeadMerge.id)).all()
     assert (first.matched_on, first.score, first.filled, first.conflicts) == (
         "name_company",
         100,
