@@ -121,6 +121,18 @@ def test_bulk_assignment_keeps_every_rep_within_cap_and_pools_the_rest_by_score(
     assert counts(read) == {"lead_decisions": 13, "lead_status_changes": 2, "outbox_events": 13}
     topics = sorted(e.topic for e in read.scalars(select(OutboxEvent)))
     assert topics == ["lead.assigned"] * 11 + ["lead.status_changed"] * 2
+    # Each pooled lead's event names its own lead, and the rule its decision names.
+    for lead_id in east[:2]:
+        event = read.scalars(select(OutboxEvent).where(OutboxEvent.lead_id == lead_id)).one()
+        decision = read.scalars(select(LeadDecision).where(LeadDecision.lead_id == lead_id)).one()
+        assert event.payload == {
+            "lead_id": lead_id,
+            "from": "new",
+            "to": "pool",
+            "reason": "every rep of Sales East is at their cap",
+            "rule": decision.rule,
+        }
+        assert decision.rule.endswith("→ Sales East (round_robin)")
 
 
 def test_bulk_assignment_continues_the_round_robin_cursor(engine: Engine, floor: Floor) -> None:
