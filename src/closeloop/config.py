@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     # Country of phone numbers written without +code, for files and the capture API.
     default_region: str = "CN"
     # Rows per transaction when importing a file.
-    import_batch_size: int = 5_000
+    import_batch_size: int = 20_000
     # Largest request body the capture API accepts, in bytes.
     max_request_bytes: int = 64 * 1024
 
