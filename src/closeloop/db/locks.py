@@ -31,7 +31,18 @@ def lock_keys(session: Session, keys: Iterable[str]) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    buckets = sorted({zlib.crc32(key.encode()) % LOCK_BUCKETS for key in keys})
+    lock_buckets(session, {zlib.crc32(key.encode()) % LOCK_BUCKETS for key in keys})
+
+
+def lock_every_key(session: Session) -> None:
+    """``lock_keys`` for a batch whose keys fill (nearly) every bucket anyway: all of them,
+    without hashing tens of thousands of keys first."""
+    if session.get_bind().dialect.name == "postgresql":
+        lock_buckets(session, range(LOCK_BUCKETS))
+
+
+def lock_buckets(session: Session, buckets: Iterable[int]) -> None:
+    buckets = sorted(buckets)
     if buckets:
         session.execute(
             text(
