@@ -100,7 +100,9 @@ def one_of(
         if joined is not None:
             # One string split by the server: psycopg builds an array parameter value by value
             # in Python (7 s of a million-row import's lookups).
-            array = func.string_to_array(bindparam("values", joined, unique=True), _SEPARATOR)
+            array: ColumnElement[Any] = func.string_to_array(
+                bindparam("values", joined, unique=True), _SEPARATOR
+            )
             if is_int:
                 array = array.cast(ARRAY(BigInteger()))
             return column == any_(array)
