@@ -32,6 +32,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _after_lead_id(rest: dict[str, Any]) -> str:
+    """An event payload's JSON after its first key, ``lead_id``: ``, "key": …}``."""
+    return ", " + _dumps(rest)[1:]
+
+
+def _payload(lead_id: int, after_lead_id: str) -> str:
+    return f'{{"lead_id": {lead_id}{after_lead_id}'
+
+
 def write_history(
     session: Session,
     version: int,
@@ -65,10 +74,10 @@ def write_history(
                 "rule": rule,
                 "rule_version": version,
             }
-            template = templates[key] = (rule, _dumps(detail), ", " + _dumps(rest)[1:])
+            template = templates[key] = (rule, _dumps(detail), _after_lead_id(rest))
         rule, detail_json, payload_tail = template
         decisions.append((lead_id, assigned, stamp, actor_id, rule, version, detail_json))
-        events.append(("lead.assigned", lead_id, f'{{"lead_id": {lead_id}{payload_tail}', stamp))
+        events.append(("lead.assigned", lead_id, _payload(lead_id, payload_tail), stamp))
     pool_templates: dict[tuple[str, str, str], tuple[str, str, str, str]] = {}
     for lead_id, rule_name, plan, _ in pooled:
         before = status_of[lead_id]
@@ -82,13 +91,12 @@ def write_history(
                 rule,
                 reason,
                 _dumps(detail),
-                ", " + _dumps(rest)[1:],
+                _after_lead_id(rest),
             )
         rule, reason, detail_json, payload_tail = pool_template
         decisions.append((lead_id, assigned, stamp, actor_id, rule, version, detail_json))
         changes.append((lead_id, before, "pool", stamp, actor_id, reason, stamp, stamp))
-        payload = f'{{"lead_id": {lead_id}{payload_tail}'
-        events.append(("lead.status_changed", lead_id, payload, stamp))
+        events.append(("lead.status_changed", lead_id, _payload(lead_id, payload_tail), stamp))
     table = LeadDecision.__table__
     columns = ["lead_id", "kind", "decided_at", "actor_id", "rule", "rule_version", "detail"]
     if decisions:
