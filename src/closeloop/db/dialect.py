@@ -86,13 +86,33 @@ def bulk_insert(
         cursor.close()
 
 
+_SEPARATOR = "\x1f"  # the ASCII unit separator: not in any e-mail, phone, key or name we keep
+
+
+def _joined(values: Sequence[Any], is_int: bool) -> str | None:
+    """The values as one separated string, or None when that would not read back the same
+    (no values, a value that is not text or a whole number, an empty text — PostgreSQL splits
+    '' into no values at all — or one holding the separator)."""
+    if not values:
+        return None
+    if is_int:
+        if not all(type(v) is int for v in values):
+            return None
+        return _SEPARATOR.join(map(str, values))
+    if not all(type(v) is str and v for v in values):
+        return None
+    joined = _SEPARATOR.join(values)
+    return joined if joined.count(_SEPARATOR) == len(values) - 1 else None
+
+
 def one_of(
     dialect_name: str, column: ColumnElement[Any], values: Sequence[Any]
 ) -> ColumnElement[bool]:
     """``column IN (values)`` with the whole list as one parameter, however long it is.
 
     A plain IN binds one parameter per value (slow to build for thousands, and capped at 32,766
-    on SQLite); PostgreSQL takes an array, SQLite a JSON array read back with json_each.
+    on SQLite); PostgreSQL takes one string it splits into an array (or, for values the split
+    would not read back, the array itself), SQLite a JSON array read back with json_each.
     """
     is_int = isinstance(column.type, Integer)
     if dialect_name == "postgresql":
@@ -112,25 +132,6 @@ def one_of(
         )
     values_json = bindparam("values", json.dumps(list(values)), type_=String(), unique=True)
     return column.in_(select(text("value")).select_from(func.json_each(values_json)))
-
-
-_SEPARATOR = "\x1f"  # the ASCII unit separator: not in any e-mail, phone, key or name we keep
-
-
-def _joined(values: Sequence[Any], is_int: bool) -> str | None:
-    """The values as one separated string, or None when that would not read back the same
-    (no values, a value that is not text or a whole number, an empty text — PostgreSQL splits
-    '' into no values at all — or one holding the separator)."""
-    if not values:
-        return None
-    if is_int:
-        if not all(type(v) is int for v in values):
-            return None
-        return _SEPARATOR.join(map(str, values))
-    if not all(type(v) is str and v for v in values):
-        return None
-    joined = _SEPARATOR.join(values)
-    return joined if joined.count(_SEPARATOR) == len(values) - 1 else None
 
 
 def analyze_temporary(connection: Connection, name: str) -> None:

@@ -54,11 +54,10 @@ def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead |
         statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
         rows.update((row[0], row) for row in fetch_tuples(session, statement))
     # Rows: id, status, merged_into_id, then MATCHING (full_name, email, phone, company_key).
-    missing = {row[2] for row in rows.values() if row[2]} - rows.keys()
-    while missing:
+    # Survivors not found by a key of their own, until every merged lead's survivor is read.
+    while missing := {row[2] for row in rows.values() if row[2]} - rows.keys():
         statement = select(*_KNOWN_COLUMNS).where(one_of_values(session, Lead.id, sorted(missing)))
         rows.update((row[0], row) for row in fetch_tuples(session, statement))
-        missing = {row[2] for row in rows.values() if row[2]} - rows.keys()
 
     def root(lead_id: int) -> int:
         seen = set()
