@@ -24,14 +24,8 @@ from tests.capture.conftest import Marketing
 from tests.capture.helpers import leads_of, run_import, touches_of, write_csv
 
 HEADER = ["name", "company", "email", "phone", "title", "date"]
-SURVIVOR = [
-    "Wang Wei",
-    "Huaxin Tech Co., Ltd.",
-    "wang.wei@huaxin.cn",
-    "138 0013 8000",
-    "",
-    "2026-03-02",
-]
+SURVIVOR = ["Wang Wei", "Huaxin Tech Co., Ltd.", "wang.wei@huaxin.cn", "138 0013 8000", "",
+            "2026-03-02"]  # fmt: skip
 
 
 def capture(
