@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     default_region: str = "CN"
     # Rows per transaction when importing a file.
     import_batch_size: int = 20_000
+    # Files at least this large (MiB) are cleaned in a second process, beside the writer; a
+    # smaller one in a thread (starting a process costs about a third of a second).
+    import_cleaning_process_min_mb: float = 2.0
     # Largest request body the capture API accepts, in bytes.
     max_request_bytes: int = 64 * 1024
 

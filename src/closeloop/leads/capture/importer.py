@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,10 @@ from closeloop.db.engine import session_factory, unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.leads.capture.attribution import Attribution, Source
+from closeloop.leads.capture.cleaning import Cleaning, cleaned_batches, cleaned_in_process
 from closeloop.leads.capture.headers import map_headers
-from closeloop.leads.capture.readers import RawRow, read_rows
-from closeloop.leads.capture.record import CapturedLead, Rejection, clean_record, source_key
+from closeloop.leads.capture.readers import read_rows
+from closeloop.leads.capture.record import CapturedLead, Rejection
 from closeloop.leads.capture.service import BatchResult, capture_batch
 from closeloop.leads.qualify import qualify_leads
 from closeloop.leads.routing.service import AssignSummary
@@ -113,11 +113,21 @@ def import_leads(
             if not options.dry_run
             else lambda: None
         )
-        # Clean the next batch in a second thread while this one is written.
+        cleaning = Cleaning(
+            path=path,
+            mapping=mapping,
+            overrides=options.mapping or {},
+            region=(options.default_region or settings.default_region or "").upper() or None,
+            salt=f"{source.channel_id}/{source.campaign_id}/{source.content_id}",
+            batch_size=settings.import_batch_size,
+        )
+        # The next batch is cleaned while this one is written: in a second process for a large
+        # file (see cleaning.py), in a thread for a small one (no process to start).
+        if path.stat().st_size >= settings.import_cleaning_process_min_mb * 1024 * 1024:
+            cleaned = stack.enter_context(cleaned_in_process(cleaning))
+        else:
+            cleaned = cleaned_batches(cleaning, rows)
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-        region = (options.default_region or settings.default_region or "").upper() or None
-        salt = f"{source.channel_id}/{source.campaign_id}/{source.content_id}"
-        cleaned = _cleaned_batches(rows, mapping, options.mapping or {}, region, salt, settings)
         upcoming = pool.submit(next, cleaned, None)
         capture = partial(
             _capture,
@@ -197,35 +207,6 @@ def _capture(
     }
     if touched:
         summary.count_qualified(*qualify_leads(session, lead_ids=sorted(touched), at=utcnow()))
-
-
-def _cleaned_batches(
-    rows: Iterator[RawRow],
-    mapping: dict[str, str],
-    overrides: dict[str, str],
-    region: str | None,
-    salt: str,
-    settings: Settings,
-) -> Iterator[list[CapturedLead | Rejection]]:
-    while chunk := list(islice(rows, settings.import_batch_size)):
-        yield [_clean(row, mapping, overrides, region, salt) for row in chunk]
-
-
-def _clean(
-    row: RawRow,
-    mapping: dict[str, str],
-    overrides: dict[str, str],
-    region: str | None,
-    salt: str,
-) -> CapturedLead | Rejection:
-    # The same row imported for another channel is another capture (it adds that touch).
-    key = source_key({**row.values, "\x00source": salt, "\x00region": region})
-    if row.error:
-        return Rejection(key, row.number, "line", row.error, row.values)
-    if any(column not in mapping and column not in overrides for column in row.values):
-        # JSON Lines may bring keys the first line did not have.
-        mapping = map_headers(list(row.values), overrides, strict=False)
-    return clean_record(row.values, mapping, row_number=row.number, default_region=region, key=key)
 
 
 class _RejectsFile:
