@@ -4,6 +4,7 @@ share an e-mail, phone or company key with a batch."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select, union_all
@@ -24,20 +25,41 @@ def already_captured(session: Session, keys: list[str]) -> dict[str, int]:
     if not keys:
         return {}
     statement = select(Lead.source_key, Lead.id, Lead.merged_into_id).where(
-        one_of_values(session, Lead.source_key, sorted(set(keys)))
+        one_of_values(session, Lead.source_key, list(set(keys)))
     )
-    return {key: merged_into or lead_id for key, lead_id, merged_into in session.execute(statement)}
+    rows = fetch_tuples(session, statement)
+    return {key: merged_into or lead_id for key, lead_id, merged_into in rows}
 
 
 _KNOWN_COLUMNS = [Lead.id, Lead.status, Lead.merged_into_id, *(getattr(Lead, f) for f in MATCHING)]
 
 
-def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead | StoredRow]:
+@dataclass(frozen=True, slots=True)
+class BatchKeys:
+    """A batch's e-mails, phones and company keys, each once (the lookups' lists)."""
+
+    emails: list[str]
+    phones: list[str]
+    companies: list[str]
+
+
+def batch_keys(leads: list[CapturedLead]) -> BatchKeys:
+    emails, phones, companies = set(), set(), set()
+    for lead in leads:
+        if lead.email:
+            emails.add(lead.email)
+        if lead.phone:
+            phones.add(lead.phone)
+        if lead.company_key:
+            companies.add(lead.company_key)
+    return BatchKeys(list(emails), list(phones), list(companies))
+
+
+def known_leads(session: Session, keys: BatchKeys) -> list[KnownLead | StoredRow]:
     """Leads sharing an e-mail, phone or company key with the batch, with the values matching
     reads (``rest_of_leads`` reads the others); merged ones lead to their survivor, whose keys
     then match too. Those that share only the company stay rows (``StoredRow``)."""
-    emails, phones = _distinct(leads, "email"), _distinct(leads, "phone")
-    companies = _distinct(leads, "company_key")
+    emails, phones, companies = keys.emails, keys.phones, keys.companies
     rows: dict[int, Any] = {}
     # One SELECT per key, joined by UNION ALL into one round trip: in an OR of three lists one
     # bad estimate would turn all three into a table scan.
@@ -70,8 +92,8 @@ def known_leads(session: Session, leads: list[CapturedLead]) -> list[KnownLead |
     aliases: dict[int, list[str]] = {}
     # A merged lead's own e-mail and phone still identify the person: its survivor answers them.
     for lead_id, (_, status, _, _, email, phone, _) in rows.items():
-        if status == merged and (keys := [v for v in (email, phone) if v]):
-            aliases.setdefault(root(lead_id), []).extend(keys)
+        if status == merged and (own := [v for v in (email, phone) if v]):
+            aliases.setdefault(root(lead_id), []).extend(own)
     wanted = set(emails).union(phones)
     known: list[KnownLead | StoredRow] = []
     for lead_id, status, _, name, email, phone, company in rows.values():
@@ -95,11 +117,9 @@ def rest_of_leads(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]
     return {row[0]: dict(zip(names, row[1:], strict=True)) for row in session.execute(statement)}
 
 
-def known_contacts(
-    session: Session, leads: list[CapturedLead]
-) -> dict[str, tuple[int, int | None]]:
+def known_contacts(session: Session, keys: BatchKeys) -> dict[str, tuple[int, int | None]]:
     """Known people (contacts of accounts) by e-mail and phone."""
-    emails, phones = _distinct(leads, "email"), _distinct(leads, "phone")
+    emails, phones = keys.emails, keys.phones
     found: dict[str, tuple[int, int | None]] = {}
     wanted = [
         one_of_values(session, column, values)
@@ -116,8 +136,3 @@ def known_contacts(
             if value:
                 found.setdefault(value, (contact_id, account_id))
     return found
-
-
-def _distinct(leads: list[CapturedLead], key: str) -> list[str]:
-    """The batch's values of ``key`` (e-mail, phone, company key), each once, sorted."""
-    return sorted({value for lead in leads if (value := getattr(lead, key))})

@@ -23,6 +23,7 @@ from closeloop.leads.capture.attribution import Attribution, Source
 from closeloop.leads.capture.dedup import FILLABLE, BatchMatcher, Decision, lead_values
 from closeloop.leads.capture.lookups import (
     already_captured,
+    batch_keys,
     known_contacts,
     known_leads,
     one_of_values,
@@ -97,7 +98,8 @@ def capture_batch(
             continue
         seen.add(lead.source_key)
         fresh.append(lead)
-    matcher = BatchMatcher(known_leads(session, fresh), known_contacts(session, fresh), settings)
+    keys = batch_keys(fresh)
+    matcher = BatchMatcher(known_leads(session, keys), known_contacts(session, keys), settings)
     decisions = matcher.decide(fresh, lambda ids: rest_of_leads(session, ids))
     result = BatchResult()
     if not dry_run:
