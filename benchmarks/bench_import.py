@@ -81,7 +81,7 @@ def existing_emails(url: str, count: int = 20_000) -> list[tuple[str, str]]:
     engine = make_engine(url)
     with engine.connect() as connection:
         rows = connection.exec_driver_sql(
-            f"SELECT email, phone FROM leads WHERE email IS NOT NULL LIMIT {count}"
+            f"SELECT email, phone FROM leads WHERE email IS NOT NULL ORDER BY id LIMIT {count}"
         ).all()
     engine.dispose()
     return [(r[0], r[1]) for r in rows]
