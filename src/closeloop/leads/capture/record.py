@@ -23,13 +23,13 @@ from closeloop.leads.capture.normalize import (
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
 
 
-@dataclass
+@dataclass(slots=True)
 class CapturedLead:
-    """A record that can become a lead, with every value cleaned."""
+    """A record that can become a lead, with every value cleaned (slotted: an import's cleaning
+    process sends a million of these to the writer, and they unpickle faster)."""
 
     source_key: str
     row_number: int | None
-    raw: dict[str, Any]
     external_id: str | None = None
     full_name: str | None = None
     email: str | None = None
@@ -87,7 +87,7 @@ def clean_record(
         elif clean_text(value):
             extra_notes.append(f"{column}: {clean_text(value)}")
 
-    lead = CapturedLead(source_key=key, row_number=row_number, raw=raw)
+    lead = CapturedLead(source_key=key, row_number=row_number)
     problems: list[tuple[str, str]] = []
     try:
         lead.email = clean_email(values.get("email"))
