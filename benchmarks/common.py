@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,7 +28,19 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(memory_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "speed_check_seconds": speed_check(),
     }
+
+
+def speed_check() -> float:
+    """Seconds a fixed pure-Python loop takes now. The machines here are shared: on 2026-12-05
+    this loop took from 1.9 s to 3.3 s on the same machine within an hour, so figures taken at
+    different times compare only next to it (and best as pairs run one after the other)."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(30_000_000):
+        total += number
+    return round(time.perf_counter() - started, 2)
 
 
 def fresh_postgres(name: str) -> str:
