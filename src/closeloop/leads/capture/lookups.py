@@ -43,8 +43,10 @@ class BatchKeys:
     companies: list[str]
 
 
-def batch_keys(leads: list[CapturedLead]) -> BatchKeys:
-    emails, phones, companies = set(), set(), set()
+def batch_keys(leads: Sequence[CapturedLead]) -> BatchKeys:
+    emails: set[str] = set()
+    phones: set[str] = set()
+    companies: set[str] = set()
     for lead in leads:
         if lead.email:
             emails.add(lead.email)

@@ -138,14 +138,12 @@ def _lock_captures(session: Session, leads: Sequence[CapturedLead]) -> None:
 
 def capture_lock_keys(leads: Sequence[CapturedLead]) -> set[str]:
     """The advisory-lock keys of captured leads: their e-mails, phones and company keys."""
-    keys: set[str] = set()
-    for lead in leads:
-        keys.update(
-            f"{kind}:{value}"
-            for kind, value in (("e", lead.email), ("p", lead.phone), ("c", lead.company_key))
-            if value
-        )
-    return keys
+    keys = batch_keys(leads)
+    return {
+        *(f"e:{email}" for email in keys.emails),
+        *(f"p:{phone}" for phone in keys.phones),
+        *(f"c:{company}" for company in keys.companies),
+    }
 
 
 def _write(
