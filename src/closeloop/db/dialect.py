@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -162,3 +163,27 @@ def fetch_tuples(session: Session, statement: ClauseElement) -> list[tuple[Any, 
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+# From this many keys on, PostgreSQL's default costs (random_page_cost = 4, a spinning disk's)
+# put a key lookup's index scan above a scan of the whole table.
+MANY_KEYS = 1_000
+
+
+@contextmanager
+def index_lookups(session: Session, keys: int) -> Iterator[None]:
+    """Plan the statements inside with the tables' indexes, not whole-table scans, when looking
+    up ``keys`` values that each match a few rows (PostgreSQL only; from ``MANY_KEYS`` keys).
+
+    20,000 source keys against two million leads: PostgreSQL chose a parallel scan of the whole
+    table (0.29 s) over the index (0.13 s), for each of an import's lookups, every batch. The
+    setting is the transaction's own; on an error the rollback restores it.
+    """
+    if keys < MANY_KEYS or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    before = session.execute(
+        text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+    ).scalar_one()
+    yield
+    session.execute(text("SELECT set_config('enable_seqscan', :before, true)"), {"before": before})

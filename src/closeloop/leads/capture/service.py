@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from closeloop.config import Settings
 from closeloop.db.bulk import allocate_ids, insert_rows
+from closeloop.db.dialect import index_lookups
 from closeloop.db.locks import LOCK_BUCKETS, lock_every_key, lock_keys
 from closeloop.db.types import utcnow
 from closeloop.leads.capture.attribution import Attribution, Source
@@ -86,21 +87,8 @@ def capture_batch(
     leads = [item for item in items if isinstance(item, CapturedLead)]
     if not locked:
         _lock_captures(session, leads)
-    already = already_captured(session, [lead.source_key for lead in leads])
-    fresh: list[CapturedLead] = []
-    repeated: set[int] = set()  # the same record twice in one batch: the second is a repeat
-    seen: set[str] = set()
-    for lead in leads:
-        if lead.source_key in already:
-            continue
-        if lead.source_key in seen:
-            repeated.add(id(lead))
-            continue
-        seen.add(lead.source_key)
-        fresh.append(lead)
-    keys = batch_keys(fresh)
-    matcher = BatchMatcher(known_leads(session, keys), known_contacts(session, keys), settings)
-    decisions = matcher.decide(fresh, lambda ids: rest_of_leads(session, ids))
+    with index_lookups(session, len(leads)):
+        already, repeated, decisions = _decide(session, leads, settings)
     result = BatchResult()
     if not dry_run:
         result.qualified = _write(session, decisions, source, attribution, now, qualify=qualify)
@@ -125,6 +113,28 @@ def capture_batch(
             else:
                 result.outcomes.append(Outcome("merged", decision.survivor.id, item.row_number))
     return result
+
+
+def _decide(
+    session: Session, leads: list[CapturedLead], settings: Settings
+) -> tuple[dict[str, int], set[int], list[Decision]]:
+    """Records captured before (by source key → their lead), the second of a record given twice
+    in the batch (by ``id()``), and a decision for each of the others."""
+    already = already_captured(session, [lead.source_key for lead in leads])
+    fresh: list[CapturedLead] = []
+    repeated: set[int] = set()  # the same record twice in one batch: the second is a repeat
+    seen: set[str] = set()
+    for lead in leads:
+        if lead.source_key in already:
+            continue
+        if lead.source_key in seen:
+            repeated.add(id(lead))
+            continue
+        seen.add(lead.source_key)
+        fresh.append(lead)
+    keys = batch_keys(fresh)
+    matcher = BatchMatcher(known_leads(session, keys), known_contacts(session, keys), settings)
+    return already, repeated, matcher.decide(fresh, lambda ids: rest_of_leads(session, ids))
 
 
 def _lock_captures(session: Session, leads: Sequence[CapturedLead]) -> None:
