@@ -4,7 +4,9 @@ reach the import, and it stops when the import does."""
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,32 @@ def test_the_process_cleans_each_batch_as_the_thread_does(tmp_path: Path) -> Non
     kinds = [type(item) for batch in in_process for item in batch]
     assert kinds == [CapturedLead, Rejection, CapturedLead, CapturedLead, CapturedLead]
     assert in_process[1][1].phone == "+8613900139000"  # type: ignore[union-attr]
+
+
+def test_a_record_with_every_value_crosses_to_the_writer_unchanged() -> None:
+    record = CapturedLead(
+        "k",
+        7,
+        "ext-7",
+        "王伟",
+        "wang.wei@huaxin.cn",
+        "+8613800138000",
+        "华信科技有限公司",
+        "华信科技",
+        "经理",
+        "software",
+        200,
+        "CN",
+        "上海",
+        "展会",
+        "expo",
+        "https://x.cn/?utm_source=expo",
+        {"utm_source": "expo"},
+        "contact-us",
+        datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
+    )
+
+    assert pickle.loads(pickle.dumps(record)) == record
 
 
 def test_an_error_in_the_process_is_raised_by_the_import_side(tmp_path: Path) -> None:
