@@ -54,6 +54,12 @@ class KnownLead:
 StoredRow = tuple[int, str | None, str | None, str | None, str]
 
 
+def oldest_first(known: list[KnownLead | StoredRow]) -> list[KnownLead | StoredRow]:
+    """Stored leads by id: where two share an e-mail or phone, or score alike on name and
+    company, the oldest is the one matched (whatever order the database returned them in)."""
+    return sorted(known, key=lambda lead: lead.id if isinstance(lead, KnownLead) else lead[0])  # type: ignore[arg-type,return-value]
+
+
 def stored_lead(row: StoredRow, aliases: list[str] | None = None) -> KnownLead:
     """A stored lead with its MATCHING values; the rest are read if a record merges into it."""
     lead_id, name, email, phone, company = row
@@ -75,6 +81,11 @@ class Decision:
     new: KnownLead | None = None  # for a new lead: its values, filled by later duplicates
     filled: dict[str, Any] = field(default_factory=dict)
     conflicts: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def target_id(self) -> int | None:
+        """The lead the record lives in once written: its own, or the one it merged into."""
+        return self.lead_id if self.survivor is None else self.survivor.id
 
 
 def name_similarity(a: str | None, b: str | None) -> int:

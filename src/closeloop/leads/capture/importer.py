@@ -22,11 +22,18 @@ from closeloop.db.engine import session_factory, unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.leads.capture.attribution import Attribution, Source
-from closeloop.leads.capture.cleaning import Cleaning, cleaned_batches, cleaned_in_process
+from closeloop.leads.capture.cleaning import (
+    Batch,
+    Cleaning,
+    cleaned_batches,
+    cleaned_in_process,
+)
+from closeloop.leads.capture.decide import Decided, decide_batch, lock_captures
 from closeloop.leads.capture.headers import map_headers
+from closeloop.leads.capture.overlapped import capture_overlapped
 from closeloop.leads.capture.readers import read_rows
-from closeloop.leads.capture.record import CapturedLead, Rejection
-from closeloop.leads.capture.service import BatchResult, capture_batch
+from closeloop.leads.capture.record import Rejection
+from closeloop.leads.capture.service import BatchResult, write_decided
 from closeloop.leads.qualify import qualify_leads
 from closeloop.leads.routing.service import AssignSummary
 from closeloop.leads.scoring.service import ScoringRun
@@ -128,28 +135,29 @@ def import_leads(
         else:
             cleaned = cleaned_batches(cleaning, rows)
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-        upcoming = pool.submit(next, cleaned, None)
-        capture = partial(
-            _capture,
+        batches = _cleaned_ahead(pool, cleaned)
+        write = partial(
+            _write,
             source=source,
             attribution=attribution,
-            settings=settings,
             batch_id=batch_id,
             options=options,
             summary=summary,
         )
-        while (items := upcoming.result()) is not None:
-            upcoming = pool.submit(next, cleaned, None)
-            if shared is not None:
-                capture(shared, items)
-            else:
-                with unit_of_work(engine) as session:
-                    begin_writing(session)
-                    capture(session, items)
+        if shared is not None:
+            for items in batches:
+                lock_captures(shared, items)
+                write(shared, decide_batch(shared, items, settings))
+                on_progress(len(items))
+        else:
+
+            def after_commit(items: Batch) -> None:
                 committed()
                 if rejects:
                     rejects.write([i for i in items if isinstance(i, Rejection)])
-            on_progress(len(items))
+                on_progress(len(items))
+
+            capture_overlapped(engine, batches, settings, write, after_commit)
     if batch_id is not None:
         with unit_of_work(engine) as session:
             batch = session.get_one(ImportBatch, batch_id)
@@ -171,23 +179,29 @@ def _rolled_back(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-def _capture(
+def _cleaned_ahead(pool: ThreadPoolExecutor, cleaned: Iterator[Batch]) -> Iterator[Batch]:
+    """The cleaned batches, the next one always on its way while one is captured."""
+    upcoming = pool.submit(next, cleaned, None)
+    while (items := upcoming.result()) is not None:
+        upcoming = pool.submit(next, cleaned, None)
+        yield items
+
+
+def _write(
     session: Session,
-    items: list[CapturedLead | Rejection],
+    decided: Decided,
     *,
     source: Source,
     attribution: Attribution,
-    settings: Settings,
     batch_id: int | None,
     options: ImportOptions,
     summary: ImportSummary,
 ) -> None:
-    result = capture_batch(
+    result = write_decided(
         session,
-        items,
+        decided,
         source=source,
         attribution=attribution,
-        settings=settings,
         import_batch_id=batch_id,
         qualify=options.qualify,
     )

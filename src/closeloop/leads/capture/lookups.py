@@ -11,7 +11,14 @@ from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
 from closeloop.db.dialect import fetch_tuples, one_of
-from closeloop.leads.capture.dedup import FILLABLE, MATCHING, KnownLead, StoredRow, stored_lead
+from closeloop.leads.capture.dedup import (
+    FILLABLE,
+    MATCHING,
+    KnownLead,
+    StoredRow,
+    oldest_first,
+    stored_lead,
+)
 from closeloop.leads.capture.record import CapturedLead
 from closeloop.models import Contact, Lead, LeadStatus
 
@@ -106,7 +113,7 @@ def known_leads(session: Session, keys: BatchKeys) -> list[KnownLead | StoredRow
             known.append(stored_lead(row, aliases.get(lead_id)))
         else:
             known.append(row)
-    return known
+    return oldest_first(known)
 
 
 _REST_COLUMNS = [getattr(Lead, f) for f in FILLABLE if f not in MATCHING]

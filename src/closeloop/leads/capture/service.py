@@ -1,8 +1,9 @@
 """Capture leads: the one path that files, forms and the API all take.
 
-Clean → reject what cannot be a lead → lock → match against leads we have and within the batch →
-create new leads, merge duplicates into the lead they match (with a touch for the new source),
-store rejects. Everything of a batch happens in the caller's transaction, or nothing does.
+Clean → reject what cannot be a lead → lock → match against leads we have and within the batch
+(decide.py) → create new leads, merge duplicates into the lead they match (with a touch for the
+new source), store rejects. Everything of a batch happens in the caller's transaction, or
+nothing does.
 """
 
 from __future__ import annotations
@@ -17,19 +18,11 @@ from sqlalchemy.orm import Session
 
 from closeloop.config import Settings
 from closeloop.db.bulk import allocate_ids, insert_rows
-from closeloop.db.dialect import index_lookups
-from closeloop.db.locks import LOCK_BUCKETS, lock_every_key, lock_keys
 from closeloop.db.types import utcnow
 from closeloop.leads.capture.attribution import Attribution, Source
-from closeloop.leads.capture.dedup import FILLABLE, BatchMatcher, Decision, lead_values
-from closeloop.leads.capture.lookups import (
-    already_captured,
-    batch_keys,
-    known_contacts,
-    known_leads,
-    one_of_values,
-    rest_of_leads,
-)
+from closeloop.leads.capture.decide import Decided, decide_batch, lock_captures
+from closeloop.leads.capture.dedup import FILLABLE, Decision, lead_values
+from closeloop.leads.capture.lookups import one_of_values
 from closeloop.leads.capture.record import UTM_FIELDS, CapturedLead, Rejection
 from closeloop.leads.qualify_on_insert import qualify_new_rows
 from closeloop.leads.routing.service import AssignSummary
@@ -83,77 +76,60 @@ def capture_batch(
     leads are scored and routed before they are written (qualify_on_insert.py); the leads that
     merges added a touch to are the caller's to score again.
     """
-    now = utcnow()
-    leads = [item for item in items if isinstance(item, CapturedLead)]
     if not locked:
-        _lock_captures(session, leads)
-    with index_lookups(session, len(leads)):
-        already, repeated, decisions = _decide(session, leads, settings)
+        lock_captures(session, items)
+    decided = decide_batch(session, items, settings)
+    return write_decided(
+        session,
+        decided,
+        source=source,
+        attribution=attribution,
+        import_batch_id=import_batch_id,
+        dry_run=dry_run,
+        qualify=qualify,
+    )
+
+
+def write_decided(
+    session: Session,
+    decided: Decided,
+    *,
+    source: Source,
+    attribution: Attribution | None,
+    import_batch_id: int | None = None,
+    dry_run: bool = False,
+    qualify: bool = False,
+) -> BatchResult:
+    """Write a decided batch (see ``capture_batch``); one decided ahead, once the batch written
+    meanwhile is committed."""
+    if decided.ahead_of is not None:
+        decided.ahead_of.settle()
+    already: dict[str, int | None] = {**decided.already}
+    already.update((key, d.target_id) for key, d in decided.already_ahead.items())
     result = BatchResult()
     if not dry_run:
-        result.qualified = _write(session, decisions, source, attribution, now, qualify=qualify)
-        _store_rejects(session, [i for i in items if isinstance(i, Rejection)], import_batch_id)
+        result.qualified = _write(
+            session, decided.decisions, source, attribution, utcnow(), qualify=qualify
+        )
+        rejections = [i for i in decided.items if isinstance(i, Rejection)]
+        _store_rejects(session, rejections, import_batch_id)
 
-    by_key = {d.record.source_key: d for d in decisions}
-    for item in items:
+    by_key = {d.record.source_key: d for d in decided.decisions}
+    for item in decided.items:
         if isinstance(item, Rejection):
             result.outcomes.append(
                 Outcome("rejected", None, item.row_number, item.field, item.reason)
             )
         elif item.source_key in already:
             result.outcomes.append(Outcome("already", already[item.source_key], item.row_number))
-        elif id(item) in repeated:
+        elif id(item) in decided.repeated:
             first = by_key[item.source_key]
-            lead_id = first.lead_id if first.survivor is None else first.survivor.id
-            result.outcomes.append(Outcome("already", lead_id, item.row_number))
+            result.outcomes.append(Outcome("already", first.target_id, item.row_number))
         else:
             decision = by_key[item.source_key]
-            if decision.survivor is None:
-                result.outcomes.append(Outcome("created", decision.lead_id, item.row_number))
-            else:
-                result.outcomes.append(Outcome("merged", decision.survivor.id, item.row_number))
+            kind = "created" if decision.survivor is None else "merged"
+            result.outcomes.append(Outcome(kind, decision.target_id, item.row_number))
     return result
-
-
-def _decide(
-    session: Session, leads: list[CapturedLead], settings: Settings
-) -> tuple[dict[str, int], set[int], list[Decision]]:
-    """Records captured before (by source key → their lead), the second of a record given twice
-    in the batch (by ``id()``), and a decision for each of the others."""
-    already = already_captured(session, [lead.source_key for lead in leads])
-    fresh: list[CapturedLead] = []
-    repeated: set[int] = set()  # the same record twice in one batch: the second is a repeat
-    seen: set[str] = set()
-    for lead in leads:
-        if lead.source_key in already:
-            continue
-        if lead.source_key in seen:
-            repeated.add(id(lead))
-            continue
-        seen.add(lead.source_key)
-        fresh.append(lead)
-    keys = batch_keys(fresh)
-    matcher = BatchMatcher(known_leads(session, keys), known_contacts(session, keys), settings)
-    return already, repeated, matcher.decide(fresh, lambda ids: rest_of_leads(session, ids))
-
-
-def _lock_captures(session: Session, leads: Sequence[CapturedLead]) -> None:
-    # Each lead has at least one key: from 2,048 leads on, 98 % of the buckets or more would be
-    # locked anyway, and hashing an import batch's keys one by one cost seconds per million.
-    if len(leads) >= 4 * LOCK_BUCKETS:
-        lock_every_key(session)
-    else:
-        lock_keys(session, capture_lock_keys(leads))
-
-
-def capture_lock_keys(leads: Sequence[CapturedLead]) -> set[str]:
-    """The advisory-lock keys of captured leads: their e-mails, phones and company keys."""
-    keys = batch_keys(leads)
-    return {
-        *(f"e:{email}" for email in keys.emails),
-        *(f"p:{phone}" for phone in keys.phones),
-        *(f"c:{company}" for company in keys.companies),
-    }
 
 
 def _write(

@@ -16,9 +16,10 @@ from closeloop.errors import Conflict, Invalid
 from closeloop.i18n import N_
 from closeloop.leads.apikeys import KeyHolder
 from closeloop.leads.capture.attribution import Attribution
+from closeloop.leads.capture.decide import capture_lock_keys
 from closeloop.leads.capture.headers import FIELDS
 from closeloop.leads.capture.record import Rejection, clean_record, source_key
-from closeloop.leads.capture.service import capture_batch, capture_lock_keys
+from closeloop.leads.capture.service import capture_batch
 from closeloop.leads.qualify import qualify_lead
 from closeloop.leads.schemas import LeadIn
 from closeloop.models import IdempotencyKey, Lead
