@@ -51,8 +51,9 @@ def capture_all(
     def write(session: Session, decided: Decided) -> None:
         results.append(write_decided(session, decided, source=Source(), attribution=None))
 
+    deciding_ahead = Settings(import_decide_ahead=True)  # the default leaves SQLite out
     overlap = capture_overlapped(
-        engine, iter(batches), Settings(), write, lambda items: between(len(results))
+        engine, iter(batches), deciding_ahead, write, lambda items: between(len(results))
     )
     return overlap, results
 
@@ -123,6 +124,19 @@ def test_a_failure_deciding_ahead_stops_the_import_after_the_batch_before(
         capture_all(engine, [fillers(1), fillers(2), fillers(3)])
     with unit_of_work(engine) as session:
         assert session.scalar(select(func.count()).select_from(Lead)) == LARGE
+
+
+def test_by_default_sqlite_decides_each_batch_in_turn(backend: str, engine: Engine) -> None:
+    results: list[BatchResult] = []
+
+    def write(session: Session, decided: Decided) -> None:
+        results.append(write_decided(session, decided, source=Source(), attribution=None))
+
+    batches: list[Batch] = [fillers(1), fillers(2), fillers(3)]
+    overlap = capture_overlapped(engine, iter(batches), Settings(), write, lambda items: None)
+    expected = Overlap(ahead=2, in_turn=1) if backend == "postgresql" else Overlap(in_turn=3)
+    assert overlap == expected
+    assert [r.count("created") for r in results] == [LARGE] * 3
 
 
 # ---- the same leads either way (SQLite: it decides ahead at any batch size) ----------------

@@ -33,7 +33,7 @@ class Overlap:
 
     ahead: int = 0  # while the batch before was written
     again: int = 0  # decided ahead, then again: a capture came in between
-    in_turn: int = 0  # the first batch, or one after a batch that did not lock every capture
+    in_turn: int = 0  # the first; one after a batch that did not lock every capture; all, if off
 
 
 def capture_overlapped(
@@ -46,6 +46,9 @@ def capture_overlapped(
     """Capture every batch: ``write`` writes a decided batch in the transaction it is given,
     ``committed`` is called with each batch once its transaction is committed."""
     overlap = Overlap()
+    deciding_ahead = settings.import_decide_ahead
+    if deciding_ahead is None:  # SQLite writes in this process: the two took turns, slower
+        deciding_ahead = engine.dialect.name == "postgresql"
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decide-ahead") as ahead:
         items = next(batches, None)
         decided_ahead: Future[Decided] | None = None
@@ -67,7 +70,7 @@ def capture_overlapped(
                     decided = decide_batch(session, items, settings)
                 following = next(batches, None)
                 decided_ahead = None
-                if following is not None and holds_every_capture:
+                if following is not None and holds_every_capture and deciding_ahead:
                     decided_ahead = ahead.submit(
                         _decide_ahead, engine, following, settings, decided, snapshot_taken
                     )
