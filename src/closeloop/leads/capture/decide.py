@@ -35,7 +35,7 @@ class Decided:
     already_ahead: dict[str, Decision]
     repeated: set[int]  # ``id()`` of the second of a record given twice in the batch
     decisions: list[Decision]  # one for each of the others
-    ahead_of: InFlight | None = None  # decided while this batch was written
+    ahead_of: InFlight | None = None  # the batch written while this one was decided
     seen_up_to: int = 0  # decided ahead: the largest lead id its snapshot held
 
 

@@ -100,8 +100,8 @@ def write_decided(
     dry_run: bool = False,
     qualify: bool = False,
 ) -> BatchResult:
-    """Write a decided batch (see ``capture_batch``); one decided ahead, once the batch written
-    meanwhile is committed."""
+    """Write a decided batch (see ``capture_batch``). A batch decided ahead is written once the
+    batch written meanwhile is committed: the leads that batch created have their ids then."""
     if decided.ahead_of is not None:
         decided.ahead_of.settle()
     already: dict[str, int | None] = {**decided.already}
