@@ -3,7 +3,9 @@
 
 A new lead's score needs nothing from the database but its own values and the touches the same
 batch brings (its own, and those of duplicates merged into it), so the capture path computes it
-from the rows it is about to insert. The history is what scoring and routing would write after
+from the rows it is about to insert, before their ids are drawn (an import scores batch n+1 while
+batch n is written: capture/prepared.py); routing, which locks the reps, waits for the write
+itself. The history is what scoring and routing would write after
 the insert (``scored`` and ``assigned`` decisions, status changes, events); it goes in once the
 rows exist. Lock order as everywhere in routing: the capture's advisory locks, then the reps'
 rows (taken by ``Qualifying.route``); the new rows are nobody else's yet.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -28,6 +30,21 @@ from closeloop.models import LeadStatus
 S = LeadStatus
 
 
+class NewTouch(NamedTuple):
+    """A touch the batch gives one of its new leads: the lead's position among them."""
+
+    position: int
+    kind: str
+    occurred_at: datetime
+
+
+class ScoredNewLeads:
+    """New leads scored before their ids exist (``route_new_rows`` routes them once they do)."""
+
+    def __init__(self, qualifying: Qualifying, part: Part) -> None:
+        self.qualifying, self.part = qualifying, part
+
+
 class NewLeads:
     """Leads about to be inserted, qualified; ``write_history`` once their rows are in."""
 
@@ -39,21 +56,30 @@ class NewLeads:
         self.qualifying.finish(session, self.at)
 
 
-def qualify_new_rows(
+def score_new_rows(
+    session: Session, rows: list[dict[str, Any]], touches: Sequence[NewTouch], *, at: datetime
+) -> ScoredNewLeads:
+    """Score new leads (``rows``, the lead rows to insert) with the batch's ``touches`` of them.
+    Reads only the rules, the model and the channels: an import scores a batch while the one
+    before is written."""
+    qualifying = Qualifying(session)
+    codes = routing_repo.channel_codes(session)
+    return ScoredNewLeads(qualifying, qualifying.score(_in_memory(rows, touches, codes, at)))
+
+
+def route_new_rows(
     session: Session,
+    scored: ScoredNewLeads,
     ids: Sequence[int],
     rows: list[dict[str, Any]],
-    touches: Sequence[dict[str, Any]],
     *,
     at: datetime,
 ) -> NewLeads:
-    """Score and route new leads (``rows``, the lead rows to insert, with their ``ids`` in
-    ascending order), filling their score, status, owner, team and SLA columns in place;
-    ``touches``: the touch rows of the batch (those on other leads are ignored)."""
-    qualifying = Qualifying(session)
-    codes = routing_repo.channel_codes(session)
-    lead_rows = _in_memory(ids, rows, touches, codes, at)
-    part = qualifying.score(lead_rows)
+    """Route scored new leads, now that they have their ``ids`` (ascending, in row order), and
+    fill their score, status, owner, team and SLA columns in place."""
+    qualifying, part = scored.qualifying, scored.part
+    part.rows.ids = np.asarray(ids, dtype=np.int64)
+    part.rows.columns["id"] = list(ids)
     qualifying.route(session, [part], at)
     due = sla_clock.first_contact_due(session, at=at) if part.routes else None
     scores, plan = part.scores, part.plan
@@ -88,34 +114,29 @@ def qualify_new_rows(
 
 
 def _in_memory(
-    ids: Sequence[int],
-    rows: list[dict[str, Any]],
-    touches: Sequence[dict[str, Any]],
-    codes: dict[int, str],
-    at: datetime,
+    rows: list[dict[str, Any]], touches: Sequence[NewTouch], codes: dict[int, str], at: datetime
 ) -> LeadRows:
     """The rows as scoring would read them back: unscored new leads and their touches by
-    ``at`` (ages and offsets from the lead's creation in days)."""
+    ``at`` (ages and offsets from the lead's creation in days). The ids are positions until
+    the leads are written: scoring does not look at them."""
     columns: dict[str, list[Any]] = {name: [] for name in LEAD_COLUMNS}
-    for lead_id, row in zip(ids, rows, strict=True):
+    for position, row in enumerate(rows):
         for name in LEAD_COLUMNS:
-            columns[name].append(lead_id if name == "id" else row.get(name))
+            columns[name].append(position if name == "id" else row.get(name))
     columns["status"] = [S.NEW.value] * len(rows)
     columns["score"] = columns["fit_score"] = columns["engagement_score"] = [0] * len(rows)
-    lead_ids = np.asarray(ids, dtype=np.int64)
-    position = {lead_id: i for i, lead_id in enumerate(ids)}
     at_utc = at.astimezone(UTC)
     touch_lead, touch_kind, age, offset = [], [], [], []
     for touch in touches:
-        i = position.get(touch["lead_id"])
-        if i is None or touch["occurred_at"] > at_utc:
+        if touch.occurred_at > at_utc:
             continue
-        touch_lead.append(i)
-        touch_kind.append(touch["kind"])
-        age.append((at_utc - touch["occurred_at"]).total_seconds() / 86400.0)
-        offset.append((touch["occurred_at"] - rows[i]["created_at"]).total_seconds() / 86400.0)
+        touch_lead.append(touch.position)
+        touch_kind.append(touch.kind)
+        age.append((at_utc - touch.occurred_at).total_seconds() / 86400.0)
+        created_at = rows[touch.position]["created_at"]
+        offset.append((touch.occurred_at - created_at).total_seconds() / 86400.0)
     return LeadRows(
-        ids=lead_ids,
+        ids=np.arange(len(rows), dtype=np.int64),
         columns=columns,
         channel=[codes.get(row["channel_id"]) for row in rows],
         touch_lead=np.asarray(touch_lead, dtype=np.int64),

@@ -20,7 +20,7 @@ from closeloop.config import Settings
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.leads import qualify_batch
-from closeloop.leads.capture import service as capture_service
+from closeloop.leads.capture import prepared as capture_prepared
 from closeloop.leads.capture.attribution import Source
 from closeloop.leads.capture.headers import map_headers
 from closeloop.leads.capture.record import clean_record
@@ -261,7 +261,7 @@ def _restart_lead_ids(session: Session) -> None:
 def test_leads_qualified_as_they_are_inserted_end_as_if_qualified_after(
     engine: Engine, floor: Floor, records: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(capture_service, "utcnow", lambda: NOW)
+    monkeypatch.setattr(capture_prepared, "utcnow", lambda: NOW)  # the moment a batch is written
     with unit_of_work(engine) as session:  # one person captured and routed before this batch
         session.execute(text("DELETE FROM leads"))
         add_lead(session, email="p0@example.cn", title="Engineer", score=0, owner=floor["west2"])

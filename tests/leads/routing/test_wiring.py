@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -196,3 +197,44 @@ def test_an_import_without_qualifying_leaves_the_leads_as_history(
     assert [(lead.owner_id, lead.scored_at, lead.status) for lead in leads] == [
         (None, None, "new")
     ] * 2
+
+
+@pytest.mark.parametrize("ahead", [False, True], ids=["in_turn", "decided_ahead"])
+def test_an_import_scores_and_routes_each_batch_alike_whether_decided_ahead_or_not(
+    backend: str, engine: Engine, floor: Floor, read: Session, tmp_path: Path, ahead: bool
+) -> None:
+    if ahead and backend == "postgresql":
+        pytest.skip("PostgreSQL decides ahead only batches of 2,048 and more (test_overlapped.py)")
+    path = tmp_path / "fair.csv"
+    path.write_text(  # batches of two: the fourth row is the first person again, with a phone
+        "姓名,邮箱,手机,职位,国家,表单\n"
+        "王伟,wang@huaxin.cn,,总经理,CN,试用申请\n"
+        "李娜,li@yuanhang.cn,,总经理,CN,试用申请\n"
+        "张伟,zhang@dongfang.cn,,总经理,CN,试用申请\n"
+        "王伟,wang@huaxin.cn,13800138000,总经理,CN,试用申请\n"
+        "陈静,chen@huaxin.cn,,总经理,CN,试用申请\n",
+        encoding="utf-8",
+    )
+    settings = Settings(import_batch_size=2, import_decide_ahead=ahead)
+    summary = import_leads(engine, path, ImportOptions(channel="referral"), settings)
+
+    assert (summary.created, summary.merged, summary.assigned, summary.pooled) == (4, 1, 4, 0)
+    read.rollback()
+    query = select(Lead).where(Lead.merged_into_id.is_(None)).order_by(Lead.id)
+    leads = read.scalars(query).all()
+    found = [(lead.email, lead.phone, lead.owner_id, lead.status) for lead in leads]
+    # Sales East takes turns, batch after batch: east1 and east2, east3, east1 again.
+    assert found == [
+        ("wang@huaxin.cn", "+8613800138000", floor["east1"], "mql"),
+        ("li@yuanhang.cn", None, floor["east2"], "new"),
+        ("zhang@dongfang.cn", None, floor["east3"], "new"),
+        ("chen@huaxin.cn", None, floor["east1"], "new"),
+    ]
+    scores = {lead.email: lead for lead in leads}
+    first, alike = scores["wang@huaxin.cn"], scores["li@yuanhang.cn"]
+    # The same fit; a form fill is worth 15 (default rules), and the first person filled two:
+    # the second, merged in, takes them to the MQL threshold of 60.
+    assert first.fit_score == alike.fit_score > 0
+    assert (first.engagement_score, alike.engagement_score) == (30, 15)
+    assert first.score == alike.score + 15 == 60
+    assert all(scores[e].score == alike.score for e in ("zhang@dongfang.cn", "chen@huaxin.cn"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,9 @@ from closeloop.leads.capture.lookups import (
 )
 from closeloop.leads.capture.record import CapturedLead, Rejection
 
+if TYPE_CHECKING:
+    from closeloop.leads.capture.prepared import Prepared
+
 
 @dataclass
 class Decided:
@@ -37,6 +41,7 @@ class Decided:
     decisions: list[Decision]  # one for each of the others
     ahead_of: InFlight | None = None  # the batch written while this one was decided
     seen_up_to: int = 0  # decided ahead: the largest lead id its snapshot held
+    prepared: Prepared | None = None  # made ready to write ahead too (prepared.py)
 
 
 def decide_batch(

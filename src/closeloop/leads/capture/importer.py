@@ -31,6 +31,7 @@ from closeloop.leads.capture.cleaning import (
 from closeloop.leads.capture.decide import Decided, decide_batch, lock_captures
 from closeloop.leads.capture.headers import map_headers
 from closeloop.leads.capture.overlapped import capture_overlapped
+from closeloop.leads.capture.prepared import prepare_write
 from closeloop.leads.capture.readers import read_rows
 from closeloop.leads.capture.record import Rejection
 from closeloop.leads.capture.service import BatchResult, write_decided
@@ -157,7 +158,16 @@ def import_leads(
                     rejects.write([i for i in items if isinstance(i, Rejection)])
                 on_progress(len(items))
 
-            capture_overlapped(engine, batches, settings, write, after_commit)
+            def prepare(session: Session, decided: Decided) -> None:
+                decided.prepared = prepare_write(
+                    session,
+                    decided,
+                    source=source,
+                    attribution=attribution,
+                    qualify=options.qualify,
+                )
+
+            capture_overlapped(engine, batches, settings, write, after_commit, prepare)
     if batch_id is not None:
         with unit_of_work(engine) as session:
             batch = session.get_one(ImportBatch, batch_id)

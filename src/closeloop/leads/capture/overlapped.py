@@ -42,9 +42,11 @@ def capture_overlapped(
     settings: Settings,
     write: Callable[[Session, Decided], None],
     committed: Callable[[Batch], None],
+    prepare: Callable[[Session, Decided], None] | None = None,
 ) -> Overlap:
     """Capture every batch: ``write`` writes a decided batch in the transaction it is given,
-    ``committed`` is called with each batch once its transaction is committed."""
+    ``committed`` is called with each batch once its transaction is committed. ``prepare``
+    readies a batch decided ahead for writing, on the deciding side (see prepared.py)."""
     overlap = Overlap()
     deciding_ahead = settings.import_decide_ahead
     if deciding_ahead is None:  # SQLite writes in this process: the two took turns, slower
@@ -72,7 +74,7 @@ def capture_overlapped(
                 decided_ahead = None
                 if following is not None and holds_every_capture and deciding_ahead:
                     decided_ahead = ahead.submit(
-                        _decide_ahead, engine, following, settings, decided, snapshot_taken
+                        _decide_ahead, engine, following, settings, decided, snapshot_taken, prepare
                     )
                 else:
                     snapshot_taken.set()
@@ -92,6 +94,7 @@ def _decide_ahead(
     settings: Settings,
     in_flight: Decided,
     snapshot_taken: threading.Event,
+    prepare: Callable[[Session, Decided], None] | None,
 ) -> Decided:
     session = session_factory(engine)()
     try:
@@ -101,6 +104,8 @@ def _decide_ahead(
         snapshot_taken.set()
         decided = decide_batch(session, items, settings, InFlight(in_flight.decisions))
         decided.seen_up_to = newest
+        if prepare is not None:
+            prepare(session, decided)
         return decided
     finally:
         snapshot_taken.set()  # also on an error: the writer must not wait for ever

@@ -21,10 +21,11 @@ from closeloop.db.bulk import allocate_ids, insert_rows
 from closeloop.db.types import utcnow
 from closeloop.leads.capture.attribution import Attribution, Source
 from closeloop.leads.capture.decide import Decided, decide_batch, lock_captures
-from closeloop.leads.capture.dedup import FILLABLE, Decision, lead_values
+from closeloop.leads.capture.dedup import FILLABLE, Decision
 from closeloop.leads.capture.lookups import one_of_values
+from closeloop.leads.capture.prepared import Prepared, lead_row, prepare_write, touch_kind
 from closeloop.leads.capture.record import UTM_FIELDS, CapturedLead, Rejection
-from closeloop.leads.qualify_on_insert import qualify_new_rows
+from closeloop.leads.qualify_on_insert import route_new_rows
 from closeloop.leads.routing.service import AssignSummary
 from closeloop.leads.scoring.service import ScoringRun
 from closeloop.models import (
@@ -108,9 +109,10 @@ def write_decided(
     already.update((key, d.target_id) for key, d in decided.already_ahead.items())
     result = BatchResult()
     if not dry_run:
-        result.qualified = _write(
-            session, decided.decisions, source, attribution, utcnow(), qualify=qualify
+        prepared = decided.prepared or prepare_write(
+            session, decided, source=source, attribution=attribution, qualify=qualify
         )
+        result.qualified = _write(session, decided.decisions, prepared)
         rejections = [i for i in decided.items if isinstance(i, Rejection)]
         _store_rejects(session, rejections, import_batch_id)
 
@@ -133,36 +135,30 @@ def write_decided(
 
 
 def _write(
-    session: Session,
-    decisions: list[Decision],
-    fixed: Source,
-    attribution: Attribution | None,
-    now: datetime,
-    *,
-    qualify: bool,
+    session: Session, decisions: list[Decision], prepared: Prepared
 ) -> tuple[ScoringRun, AssignSummary] | None:
     """Insert new and merged lead rows, fill survivors, add touches, history and merge records;
-    with ``qualify`` the new leads go in scored and routed (what that did is returned)."""
+    new leads scored ahead go in routed too (what scoring and routing did is returned)."""
     if not decisions:
         return None
-    sources = [attribution.resolve(d.record, fixed) if attribution else fixed for d in decisions]
+    now, sources, scored = prepared.now, prepared.sources, prepared.scored
     leads = Lead.__table__
     created = [i for i, d in enumerate(decisions) if d.survivor is None]
     merged = [i for i, d in enumerate(decisions) if d.survivor is not None]
     new_leads = None
     if created:
-        rows = [_lead_row(decisions[i], sources[i], now) for i in created]
-        if qualify:  # the ids first: scoring's and routing's history names the leads
+        rows = prepared.new_rows
+        if scored is not None:  # the ids first: scoring's and routing's history names the leads
             ids = allocate_ids(session, leads, len(rows))
         else:
             ids = _insert_returning(session, leads, rows)
         _name_new_leads(decisions, created, ids)
     touch_rows = [_touch_row(d, s, now) for d, s in zip(decisions, sources, strict=True)]
-    if created and qualify:
-        new_leads = qualify_new_rows(session, ids, rows, touch_rows, at=now)
+    if scored is not None:
+        new_leads = route_new_rows(session, scored, ids, rows, at=now)
         insert_rows(session, leads, rows, ids)
     if merged:
-        rows = [_lead_row(decisions[i], sources[i], now) for i in merged]
+        rows = [lead_row(decisions[i], sources[i], now) for i in merged]
         for i, lead_id in zip(merged, _insert_returning(session, leads, rows), strict=True):
             decisions[i].lead_id = lead_id
         _fill_survivors(session, [decisions[i] for i in merged], now)
@@ -217,29 +213,6 @@ def _insert_returning(session: Session, table: Any, rows: list[dict[str, Any]]) 
     return ids
 
 
-def _lead_row(decision: Decision, source: Source, now: datetime) -> dict[str, Any]:
-    record = decision.record
-    at = record.captured_at or now
-    is_new = decision.survivor is None
-    values = decision.new.values if decision.new else lead_values(record)
-    contact_id, account_id = decision.contact or (None, None)
-    return {
-        **values,
-        "source_key": record.source_key,
-        "status": LeadStatus.NEW if is_new else LeadStatus.MERGED,
-        "merged_into_id": None if is_new else decision.survivor.id,  # type: ignore[union-attr]
-        "score": 0,
-        "channel_id": source.channel_id,
-        "campaign_id": source.campaign_id,
-        "content_id": source.content_id,
-        "first_touch_at": at,
-        "contact_id": contact_id,
-        "account_id": account_id,
-        "created_at": at,
-        "updated_at": now,
-    }
-
-
 def _fill_survivors(session: Session, merged: list[Decision], now: datetime) -> None:
     """Give leads we had the values they lacked (COALESCE: a value set meanwhile is kept)."""
     filled: dict[int, dict[str, Any]] = {}
@@ -272,7 +245,7 @@ def _touch_row(decision: Decision, source: Source, now: datetime) -> dict[str, A
         "channel_id": source.channel_id,
         "campaign_id": source.campaign_id,
         "content_id": source.content_id,
-        "kind": "form_fill" if record.form_name else "list_import",
+        "kind": touch_kind(record),
         "occurred_at": at,
         **{name: record.utm.get(name) for name in UTM_FIELDS},
         "landing_url": record.landing_url,
