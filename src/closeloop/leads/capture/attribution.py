@@ -41,7 +41,7 @@ class Attribution:
         cost more than the rest of the capture. A campaign created a moment ago may take that
         long to be recognized by UTM value (leads still arrive, attributed to the key's channel).
         """
-        url = str(session.get_bind().url)
+        url = str(session.get_bind().engine.url)
         now = time.monotonic()
         hit = _CACHE.get(url)
         if hit is None or now - hit[0] > max_age:

@@ -95,7 +95,12 @@ _SEPARATORS = re.compile(r"[\s\-().]")
 def _mobile_rule(region: str) -> tuple[int, re.Pattern[str], tuple[int, ...]] | None:
     """(country code, mobile pattern, lengths) from phonenumbers' own metadata for a region."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    if metadata is None or metadata.mobile is None or not metadata.mobile.national_number_pattern:
+    if (
+        metadata is None
+        or metadata.country_code is None
+        or metadata.mobile is None
+        or not metadata.mobile.national_number_pattern
+    ):
         return None
     pattern = re.compile(metadata.mobile.national_number_pattern)
     return metadata.country_code, pattern, tuple(metadata.mobile.possible_length or ())

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from closeloop.config import Settings
@@ -36,6 +36,10 @@ from closeloop.models import (
     LeadStatusChange,
     Touch,
 )
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
 
 
 @dataclass
@@ -142,7 +146,7 @@ def _write(
     if not decisions:
         return None
     now, sources, scored = prepared.now, prepared.sources, prepared.scored
-    leads = Lead.__table__
+    leads = _table(Lead)
     created = [i for i, d in enumerate(decisions) if d.survivor is None]
     merged = [i for i, d in enumerate(decisions) if d.survivor is not None]
     new_leads = None
@@ -162,7 +166,7 @@ def _write(
         for i, lead_id in zip(merged, _insert_returning(session, leads, rows), strict=True):
             decisions[i].lead_id = lead_id
         _fill_survivors(session, [decisions[i] for i in merged], now)
-    touch_ids = _insert_returning(session, Touch.__table__, touch_rows)
+    touch_ids = _insert_returning(session, _table(Touch), touch_rows)
     history = []
     for d in decisions:
         at = d.record.captured_at or now
@@ -170,7 +174,7 @@ def _write(
         if d.survivor is not None:
             reason = f"duplicate of lead {d.survivor.id} (same {d.matched_on}, score {d.score})"
             history.append(_change(d.lead_id, LeadStatus.NEW, LeadStatus.MERGED, at, reason, now))
-    insert_rows(session, LeadStatusChange.__table__, history)
+    insert_rows(session, _table(LeadStatusChange), history)
     merges = [
         {
             "merged_lead_id": decisions[i].lead_id,
@@ -186,7 +190,7 @@ def _write(
         for i in merged
     ]
     if merges:
-        insert_rows(session, LeadMerge.__table__, merges)
+        insert_rows(session, _table(LeadMerge), merges)
     if new_leads is None:
         return None
     new_leads.write_history(session)  # after the "new" history rows: same order as before
@@ -221,7 +225,7 @@ def _fill_survivors(session: Session, merged: list[Decision], now: datetime) -> 
             filled.setdefault(d.survivor.id, {}).update(d.filled)  # type: ignore[arg-type]
     if not filled:
         return
-    table = Lead.__table__
+    table = _table(Lead)
     statement = (
         update(table)
         .where(table.c.id == bindparam("target_id"))
@@ -303,4 +307,4 @@ def _store_rejects(session: Session, rejections: list[Rejection], batch_id: int 
             }
         )
     if rows:
-        insert_rows(session, LeadReject.__table__, rows)
+        insert_rows(session, _table(LeadReject), rows)

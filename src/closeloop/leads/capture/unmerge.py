@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from closeloop.db.types import utcnow
@@ -56,8 +57,13 @@ def unmerge_lead(session: Session, *, lead_id: int, actor_id: int | None = None)
         else:
             kept.append(name)
     survivor.updated_at = now
-    moved = session.execute(
-        update(Touch).where(Touch.id.in_(merge.touch_ids)).values(lead_id=lead_id, updated_at=now)
+    moved = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Touch)
+            .where(Touch.id.in_(merge.touch_ids))
+            .values(lead_id=lead_id, updated_at=now)
+        ),
     ).rowcount
 
     before = session.scalars(
