@@ -34,8 +34,8 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
             " AS regclass) AS seq OFFSET 0) AS s, generate_series(1, :n)"
         )
         return sorted(session.scalars(statement, {"table": table.name, "n": count}))
-    top = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
-    return list(range(int(top) + 1, int(top) + 1 + count))
+    top = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0)
+    return list(range(top + 1, top + 1 + count))
 
 
 def insert_rows(

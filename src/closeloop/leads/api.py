@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 
@@ -14,7 +14,7 @@ from closeloop.leads.schemas import LeadIn, LeadOut
 
 router = APIRouter(prefix="/api/v1", tags=["capture"])
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid X-API-Key"},
     409: {"description": "Idempotency-Key reused with a different body"},
     413: {"description": "Request body too large"},

@@ -120,8 +120,8 @@ def assign_lead(
     # which takes nothing from any rep's cap, so no rep row needs to be held until commit (and
     # captures into a team at cap do not queue behind each other). Only a lead that may go to
     # a rep takes the locks; the loads are then read again under them.
-    plan = team_plans(session, active.rules, {choice.team}, at, ids=ids, lock=False, looked=looked)
-    plan = plan[choice.team]
+    plans = team_plans(session, active.rules, {choice.team}, at, ids=ids, lock=False, looked=looked)
+    plan = plans[choice.team]
     rule = rule_text(active.version, choice.rule, plan)
     if plan.team_id is None:
         # No such team (a new installation, or a team renamed): leave the lead for a later run

@@ -156,10 +156,11 @@ def active_model(session: Session) -> ActiveModel | None:
     ).first()
     if row is None:
         return None
-    key = (str(session.get_bind().url), row.id, row.version)
+    key = (str(session.get_bind().engine.url), row.id, row.version)
     found = _cache.get(key)
     if found is None:
         blob = session.scalar(select(ScoringModel.artifact).where(ScoringModel.id == row.id))
+        assert blob is not None  # the row was read a moment ago in this transaction
         found = ActiveModel(row.version, joblib.load(io.BytesIO(blob)))
         _cache.clear()  # one model in memory at a time
         _cache[key] = found
