@@ -38,15 +38,9 @@ class NewTouch(NamedTuple):
     occurred_at: datetime
 
 
-class ScoredNewLeads:
-    """New leads scored before their ids exist (``route_new_rows`` routes them once they do)."""
-
-    def __init__(self, qualifying: Qualifying, part: Part) -> None:
-        self.qualifying, self.part = qualifying, part
-
-
 class NewLeads:
-    """Leads about to be inserted, qualified; ``write_history`` once their rows are in."""
+    """Leads about to be inserted: scored before their ids exist, routed once they do
+    (``route_new_rows``), their history written once their rows are in (``write_history``)."""
 
     def __init__(self, qualifying: Qualifying, part: Part, at: datetime) -> None:
         self.qualifying, self.part, self.at = qualifying, part, at
@@ -58,26 +52,21 @@ class NewLeads:
 
 def score_new_rows(
     session: Session, rows: list[dict[str, Any]], touches: Sequence[NewTouch], *, at: datetime
-) -> ScoredNewLeads:
+) -> NewLeads:
     """Score new leads (``rows``, the lead rows to insert) with the batch's ``touches`` of them.
     Reads only the rules, the model and the channels: an import scores a batch while the one
     before is written."""
     qualifying = Qualifying(session)
     codes = routing_repo.channel_codes(session)
-    return ScoredNewLeads(qualifying, qualifying.score(_in_memory(rows, touches, codes, at)))
+    return NewLeads(qualifying, qualifying.score(_in_memory(rows, touches, codes, at)), at)
 
 
 def route_new_rows(
-    session: Session,
-    scored: ScoredNewLeads,
-    ids: Sequence[int],
-    rows: list[dict[str, Any]],
-    *,
-    at: datetime,
-) -> NewLeads:
+    session: Session, new_leads: NewLeads, ids: Sequence[int], rows: list[dict[str, Any]]
+) -> None:
     """Route scored new leads, now that they have their ``ids`` (ascending, in row order), and
     fill their score, status, owner, team and SLA columns in place."""
-    qualifying, part = scored.qualifying, scored.part
+    qualifying, part, at = new_leads.qualifying, new_leads.part, new_leads.at
     part.rows.ids = np.asarray(ids, dtype=np.int64)
     part.rows.columns["id"] = list(ids)
     qualifying.route(session, [part], at)
@@ -110,7 +99,6 @@ def route_new_rows(
             sla_due_at=due.for_team(team_plan.team_id) if owned else None,  # type: ignore[union-attr]
             sla_level=0,
         )
-    return NewLeads(qualifying, part, at)
 
 
 def _in_memory(

@@ -19,7 +19,7 @@ from closeloop.db.types import utcnow
 from closeloop.leads.capture.attribution import Attribution, Source
 from closeloop.leads.capture.dedup import Decision, lead_values
 from closeloop.leads.capture.record import CapturedLead
-from closeloop.leads.qualify_on_insert import NewTouch, ScoredNewLeads, score_new_rows
+from closeloop.leads.qualify_on_insert import NewLeads, NewTouch, score_new_rows
 from closeloop.models import LeadStatus
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class Prepared:
     now: datetime
     sources: list[Source]  # one for each decision
     new_rows: list[dict[str, Any]]  # the lead rows of the decisions that create a lead, in order
-    scored: ScoredNewLeads | None = None  # with ``qualify`` and new leads: their scores
+    scored: NewLeads | None = None  # with ``qualify`` and new leads: scored, not yet routed
 
 
 def prepare_write(

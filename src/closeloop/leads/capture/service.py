@@ -145,21 +145,20 @@ def _write(
     new leads scored ahead go in routed too (what scoring and routing did is returned)."""
     if not decisions:
         return None
-    now, sources, scored = prepared.now, prepared.sources, prepared.scored
+    now, sources, new_leads = prepared.now, prepared.sources, prepared.scored
     leads = _table(Lead)
     created = [i for i, d in enumerate(decisions) if d.survivor is None]
     merged = [i for i, d in enumerate(decisions) if d.survivor is not None]
-    new_leads = None
     if created:
         rows = prepared.new_rows
-        if scored is not None:  # the ids first: scoring's and routing's history names the leads
+        if new_leads is not None:  # the ids first: scoring's and routing's history names them
             ids = allocate_ids(session, leads, len(rows))
         else:
             ids = _insert_returning(session, leads, rows)
         _name_new_leads(decisions, created, ids)
     touch_rows = [_touch_row(d, s, now) for d, s in zip(decisions, sources, strict=True)]
-    if scored is not None:
-        new_leads = route_new_rows(session, scored, ids, rows, at=now)
+    if new_leads is not None:
+        route_new_rows(session, new_leads, ids, rows)
         insert_rows(session, leads, rows, ids)
     if merged:
         rows = [lead_row(decisions[i], sources[i], now) for i in merged]
