@@ -43,7 +43,10 @@ def fillers(batch: int) -> list[CapturedLead]:
 
 
 def capture_all(
-    engine: Engine, batches: list[Batch], between: Callable[[int], None] = lambda done: None
+    engine: Engine,
+    batches: list[Batch],
+    between: Callable[[int], None] = lambda done: None,
+    settings: Settings = Settings(import_decide_ahead=True),  # the default leaves SQLite out
 ) -> tuple[Overlap, list[BatchResult]]:
     """The batches through ``capture_overlapped``; ``between(n)`` runs after n are committed."""
     results: list[BatchResult] = []
@@ -51,9 +54,8 @@ def capture_all(
     def write(session: Session, decided: Decided) -> None:
         results.append(write_decided(session, decided, source=Source(), attribution=None))
 
-    deciding_ahead = Settings(import_decide_ahead=True)  # the default leaves SQLite out
     overlap = capture_overlapped(
-        engine, iter(batches), deciding_ahead, write, lambda items: between(len(results))
+        engine, iter(batches), settings, write, lambda items: between(len(results))
     )
     return overlap, results
 
@@ -127,13 +129,8 @@ def test_a_failure_deciding_ahead_stops_the_import_after_the_batch_before(
 
 
 def test_by_default_sqlite_decides_each_batch_in_turn(backend: str, engine: Engine) -> None:
-    results: list[BatchResult] = []
-
-    def write(session: Session, decided: Decided) -> None:
-        results.append(write_decided(session, decided, source=Source(), attribution=None))
-
     batches: list[Batch] = [fillers(1), fillers(2), fillers(3)]
-    overlap = capture_overlapped(engine, iter(batches), Settings(), write, lambda items: None)
+    overlap, results = capture_all(engine, batches, settings=Settings())
     expected = Overlap(ahead=2, in_turn=1) if backend == "postgresql" else Overlap(in_turn=3)
     assert overlap == expected
     assert [r.count("created") for r in results] == [LARGE] * 3
