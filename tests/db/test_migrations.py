@@ -6,7 +6,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 
 import closeloop.models  # noqa: F401  (registers every table on the metadata)
 from closeloop.db.base import Base
@@ -19,6 +19,9 @@ from closeloop.db.migrate import (
     upgrade,
 )
 from closeloop.errors import SchemaOutOfDate
+from closeloop.leads.capture.dedup import KnownLead
+from closeloop.leads.capture.lookups import BatchKeys, already_captured, known_leads
+from closeloop.models import Lead, Role
 from tests import factories as f
 from tests.factories import at
 
@@ -92,6 +95,55 @@ def test_downgrade_to_base_and_upgrade_again(engine: Engine):
         f.lead(session, at(2026, 1, 1), channel=f.channel(session, "Search"))
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM leads")) == 1
+
+
+def test_leads_stored_before_the_byte_compared_keys_are_found_by_them_after(engine: Engine):
+    # Migration 0009 gives the matching keys the "C" collation on PostgreSQL and makes the
+    # owner and account indexes partial: what was stored before must still match and list.
+    command.downgrade(alembic_config(engine), "0008")
+    with unit_of_work(engine) as session:
+        rep = f.user(session, "li.na@example.com", role=Role.SALES_REP)
+        stored = f.lead(session, at(2026, 1, 1), owner=rep)
+        stored.email, stored.phone = "wang.fang@example.cn", "+8613812345678"
+        stored.company, stored.company_key, stored.source_key = "华为技术有限公司", "华为", "k-1"
+        other = f.lead(session, at(2026, 1, 2))
+        other.email = "wang.fang@example.com"
+        lead_id, other_id, rep_id = stored.id, other.id, rep.id
+
+    assert upgrade(engine) == ("0008", head_revision())
+
+    with unit_of_work(engine) as session:
+        keys = BatchKeys(["wang.fang@example.cn"], ["+8613812345678"], ["华为"])
+        found = known_leads(session, keys)
+        assert [k.id if isinstance(k, KnownLead) else k[0] for k in found] == [lead_id]
+        assert already_captured(session, ["k-1", "k-2"]) == {"k-1": lead_id}
+        by_prefix = select(Lead.id).where(Lead.email.like("wang.fang@%")).order_by(Lead.id)
+        assert session.scalars(by_prefix).all() == [lead_id, other_id]
+        assert session.scalars(select(Lead.id).where(Lead.owner_id == rep_id)).all() == [lead_id]
+
+
+def test_the_migrated_columns_have_the_models_collations(engine: Engine):
+    # compare_metadata does not compare collations (a column put back to the database's
+    # default goes unnoticed), so this does.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite compares the keys byte by byte whatever the column says")
+    wanted: dict[tuple[str, str], str] = {}
+    for table in Base.metadata.tables.values():
+        for column in table.columns:
+            collation = getattr(column.type.dialect_impl(engine.dialect), "collation", None)
+            if collation:
+                wanted[table.name, column.name] = collation
+    assert {("leads", key) for key in ("email", "phone", "company_key", "source_key")} <= set(
+        wanted
+    )
+
+    inspector = inspect(engine)
+    found = {
+        (table, column["name"]): getattr(column["type"], "collation", None)
+        for table in {table for table, _ in wanted}
+        for column in inspector.get_columns(table)
+    }
+    assert {key: found[key] for key in wanted} == wanted
 
 
 def test_a_database_without_the_schema_is_refused(empty_engine: Engine):

@@ -6,15 +6,24 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 # Ids within the database's integer range: a larger one from outside is a 422, never a
 # database error.
 MAX_ID = 2_147_483_647
 # An id in a request body: a row's id, within that range.
 IdRef = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def key_string(length: int) -> TypeEngine[str]:
+    """A canonical matching key (e-mail, E.164 phone, company key, source key): compared byte by
+    byte. Under PostgreSQL's database collation (C.UTF-8 here) every B-tree comparison goes
+    through the locale, which made each key's index insert about half as dear again, and a
+    ``LIKE 'x%'`` search could not use the index at all; the "C" collation fixes both. SQLite
+    compares bytes already."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, SmallInteger, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closeloop.db.base import Base, Timestamped
+from closeloop.db.types import key_string
 
 
 class LeadStatus(StrEnum):
@@ -41,6 +42,10 @@ INVALID_REASONS = (DisqualifyReason.INVALID, DisqualifyReason.SPAM, DisqualifyRe
 
 # The partial index's predicate; analytics/cohort.py asks exactly this, so that it is used.
 REACHED_MQL_OR_LATER = text("mql_at IS NOT NULL OR sal_at IS NOT NULL OR sql_at IS NOT NULL")
+# Indexes on a rep's or an account's leads leave out the leads without one: an import's new
+# leads and the public pool, most of the table, cost those indexes nothing.
+OWNED = text("owner_id IS NOT NULL")
+OF_AN_ACCOUNT = text("account_id IS NOT NULL")
 
 
 class Lead(Timestamped, Base):
@@ -74,7 +79,13 @@ class Lead(Timestamped, Base):
             sqlite_where=REACHED_MQL_OR_LATER,
             postgresql_where=REACHED_MQL_OR_LATER,
         ),
-        Index("ix_leads_owner_status", "owner_id", "status"),
+        Index(
+            "ix_leads_owner_status",
+            "owner_id",
+            "status",
+            sqlite_where=OWNED,
+            postgresql_where=OWNED,
+        ),
         # The SLA sweep reads only leads with a running clock, in deadline order.
         Index(
             "ix_leads_sla_due",
@@ -97,19 +108,30 @@ class Lead(Timestamped, Base):
         # by date, an account's leads (the 360°).
         Index("ix_leads_created_at_id", "created_at", "id"),
         Index("ix_leads_score_id", "score", "id"),
-        Index("ix_leads_owner_created", "owner_id", "created_at"),
-        Index("ix_leads_account_id", "account_id"),
+        Index(
+            "ix_leads_owner_created",
+            "owner_id",
+            "created_at",
+            sqlite_where=OWNED,
+            postgresql_where=OWNED,
+        ),
+        Index(
+            "ix_leads_account_id",
+            "account_id",
+            sqlite_where=OF_AN_ACCOUNT,
+            postgresql_where=OF_AN_ACCOUNT,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200))
     # Identifies the captured record (a file row or a form post): capturing it again is a no-op.
-    source_key: Mapped[str | None] = mapped_column(String(64))
+    source_key: Mapped[str | None] = mapped_column(key_string(64))
     full_name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(254), index=True)
-    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    email: Mapped[str | None] = mapped_column(key_string(254), index=True)
+    phone: Mapped[str | None] = mapped_column(key_string(32), index=True)
     company: Mapped[str | None] = mapped_column(String(200))
-    company_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    company_key: Mapped[str | None] = mapped_column(key_string(200), index=True)
     title: Mapped[str | None] = mapped_column(String(200))
     industry: Mapped[str | None] = mapped_column(String(60))
     company_size: Mapped[int | None]
