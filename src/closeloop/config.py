@@ -30,9 +30,9 @@ class Settings(BaseSettings):
     # Files at least this large (MiB) are cleaned in a second process, beside the writer; a
     # smaller one in a thread (starting a process costs about a third of a second).
     import_cleaning_process_min_mb: float = 2.0
-    # Decide each import batch on a second connection while the one before is written
-    # (docs/capture.md). None = on PostgreSQL only: on SQLite it measured slower.
-    import_decide_ahead: bool | None = None
+    # Decide each import batch on a second connection while the one before is written (on
+    # SQLite: while it commits; docs/capture.md).
+    import_decide_ahead: bool = True
     # Largest request body the capture API accepts, in bytes.
     max_request_bytes: int = 64 * 1024
 

@@ -46,7 +46,7 @@ def capture_all(
     engine: Engine,
     batches: list[Batch],
     between: Callable[[int], None] = lambda done: None,
-    settings: Settings = Settings(import_decide_ahead=True),  # the default leaves SQLite out
+    settings: Settings = Settings(),
 ) -> tuple[Overlap, list[BatchResult]]:
     """The batches through ``capture_overlapped``; ``between(n)`` runs after n are committed."""
     results: list[BatchResult] = []
@@ -128,12 +128,15 @@ def test_a_failure_deciding_ahead_stops_the_import_after_the_batch_before(
         assert session.scalar(select(func.count()).select_from(Lead)) == LARGE
 
 
-def test_by_default_sqlite_decides_each_batch_in_turn(backend: str, engine: Engine) -> None:
-    batches: list[Batch] = [fillers(1), fillers(2), fillers(3)]
-    overlap, results = capture_all(engine, batches, settings=Settings())
-    expected = Overlap(ahead=2, in_turn=1) if backend == "postgresql" else Overlap(in_turn=3)
-    assert overlap == expected
+def test_every_batch_after_the_first_is_decided_ahead_unless_turned_off(engine: Engine) -> None:
+    overlap, results = capture_all(engine, [fillers(1), fillers(2), fillers(3)])
+    assert overlap == Overlap(ahead=2, in_turn=1)
     assert [r.count("created") for r in results] == [LARGE] * 3
+
+    off = Settings(import_decide_ahead=False)
+    overlap, results = capture_all(engine, [fillers(4), fillers(5)], settings=off)
+    assert overlap == Overlap(in_turn=2)
+    assert [r.count("created") for r in results] == [LARGE] * 2
 
 
 # ---- the same leads either way (SQLite: it decides ahead at any batch size) ----------------

@@ -38,6 +38,9 @@ def normalize_url(url: str) -> str:
     return url
 
 
+SQLITE_CACHE_KIB = 256 * 1024  # page cache per connection
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, decide where transactions begin: with the driver's
     # default, DDL and SELECTs run outside any transaction (SQLAlchemy's pysqlite recipe).
@@ -47,7 +50,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache per connection
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
