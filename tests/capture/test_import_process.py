@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from closeloop.config import Settings
 from closeloop.errors import Invalid
-from closeloop.leads.capture.cleaning import Cleaning, cleaned_batches, cleaned_in_process
+from closeloop.leads.capture.cleaning import (
+    Cleaning,
+    _packed,
+    _unpacked,
+    cleaned_batches,
+    cleaned_in_process,
+)
 from closeloop.leads.capture.headers import map_headers
 from closeloop.leads.capture.readers import read_rows
 from closeloop.leads.capture.record import CapturedLead, Rejection
@@ -75,7 +81,9 @@ def test_a_record_with_every_value_crosses_to_the_writer_unchanged() -> None:
         datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
     )
 
-    assert pickle.loads(pickle.dumps(record)) == record
+    rejected = Rejection("k2", 3, "email", "not an e-mail address: 'x@'", {"邮箱": "x@"})
+    crossed = _unpacked(pickle.loads(pickle.dumps(_packed([record, rejected]))))
+    assert crossed == [record, rejected]
 
 
 def test_an_error_in_the_process_is_raised_by_the_import_side(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@ countries; and one record cleaned into a lead candidate. Pure functions, no data
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,7 +18,7 @@ from closeloop.leads.capture.normalize import (
     clean_text,
     company_key,
 )
-from closeloop.leads.capture.record import CapturedLead, Rejection, clean_record
+from closeloop.leads.capture.record import CapturedLead, Rejection, clean_record, source_key
 
 # ---- Unicode and names -------------------------------------------------------------------------
 
@@ -295,3 +297,13 @@ def test_the_same_raw_record_has_the_same_source_key() -> None:
     two = _clean(email="w@example.com", name="Wang Wei")
     assert one.source_key == two.source_key
     assert one.source_key != _clean(name="Wang Wei", email="x@example.com").source_key
+
+
+def test_a_source_key_is_the_one_earlier_versions_stored() -> None:
+    # Re-importing a file imported before an upgrade must find its rows: the key is the SHA-256
+    # of the columns sorted by name, each "name␞value" (None as empty), joined by "␟".
+    content = "email\x1ew@example.com\x1fnote\x1e\x1f姓名\x1e王伟"
+    expected = hashlib.sha256(content.encode()).hexdigest()
+    assert source_key({"姓名": "王伟", "email": "w@example.com", "note": None}) == expected
+    assert source_key({"note": None, "姓名": "王伟", "email": "w@example.com"}) == expected
+    assert source_key({"姓名": "王伟", "email": "w@example.com"}) != expected
