@@ -115,11 +115,11 @@ class LocalizedContext(_Context):  # type: ignore[misc]
 
     def get_help(self) -> str:
         translate_help(self.command, self)
-        return super().get_help()
+        return str(super().get_help())
 
     def get_usage(self) -> str:
         translate_help(self.command, self)
-        return super().get_usage()
+        return str(super().get_usage())
 
 
 def command_tree(command: Any) -> list[Any]:
@@ -135,7 +135,7 @@ def help_messages(command: Any) -> list[str]:
     messages: list[str] = list(HELP_WORDS)
     for cmd in command_tree(command):
         messages.extend(m for m in (cmd.help, cmd.short_help) if m)
-        messages.extend(p.help for p in cmd.params if getattr(p, "help", None))  # type: ignore[misc]
+        messages.extend(p.help for p in cmd.params if getattr(p, "help", None))
     return messages
 
 
@@ -146,7 +146,7 @@ def translate_help(command: Any, ctx: Any) -> None:
     for cmd in shown:
         if getattr(cmd, "_closeloop_translated", False):
             continue
-        cmd._closeloop_translated = True  # type: ignore[attr-defined]
+        cmd._closeloop_translated = True
         english = cmd.help
         if english:
             cmd.help = _(english)
@@ -157,7 +157,7 @@ def translate_help(command: Any, ctx: Any) -> None:
             cmd.short_help = _(cmd.short_help)
         for param in cmd.params:
             if getattr(param, "help", None):
-                param.help = _(param.help)  # type: ignore[attr-defined]
+                param.help = _(param.help)
     if help_option is not None and help_option.help:
         help_option.help = _(help_option.help)
 
@@ -183,7 +183,7 @@ def choose_language(value: str | None) -> str | None:
 
 def extract_help(
     fileobj: Any, keywords: Any, comment_tags: Any, options: Any
-) -> Iterator[tuple[int, str, str, list[str]]]:
+) -> Iterator[tuple[Any, ...]]:
     """Babel extraction method for ``src/closeloop/cli.py``: its own gettext calls, and every
     command's help text as the running CLI has it (docstrings and ``help=`` strings)."""
     from babel.messages.extract import extract_python

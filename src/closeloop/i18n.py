@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -179,4 +179,5 @@ class Formatter:
     def datetime(self, value: datetime | None, style: str = "short") -> str:
         if value is None:
             return "—"
-        return format_datetime(value, format=style, tzinfo=self.time_zone, locale=self.babel_locale)
+        zone = get_timezone(self.time_zone)
+        return format_datetime(value, format=style, tzinfo=zone, locale=self.babel_locale)

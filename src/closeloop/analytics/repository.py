@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, distinct, func, select
+from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, distinct, func, select
 from sqlalchemy.orm import Session
 
 from closeloop.analytics import cohort
@@ -206,8 +206,8 @@ def hours_histogram(
     session: Session,
     grouping: Grouping,
     period: Period,
-    start: ColumnElement[Any],
-    end: ColumnElement[Any],
+    start: SQLColumnExpression[Any],
+    end: SQLColumnExpression[Any],
 ) -> HourHistogram:
     """How many cohort leads took each whole number of hours from ``start`` to ``end``.
 

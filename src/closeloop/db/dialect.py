@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     Integer,
+    SQLColumnExpression,
     String,
     Table,
     any_,
@@ -34,7 +35,7 @@ class hours_between(FunctionElement[int]):
     inherit_cache = True
     name = "hours_between"
 
-    def __init__(self, start: ColumnElement[Any], end: ColumnElement[Any]) -> None:
+    def __init__(self, start: SQLColumnExpression[Any], end: SQLColumnExpression[Any]) -> None:
         super().__init__(start, end)
 
 

@@ -158,7 +158,9 @@ def generate_deals(
         "from_stage_id": from_stage,
         "to_stage_id": to_stage,
         "changed_at": at_text,
-        "reason": np.where(terminal & lost[owner], lost_reason[owner], None),
+        "reason": np.where(
+            terminal & lost[owner], lost_reason[owner], np.array(None, dtype=object)
+        ),
         "created_at": at_text,
         "updated_at": at_text,
     }

@@ -69,8 +69,10 @@ def create_reference(
     session: Session, *, currency: str, start: date, end: date, now: datetime
 ) -> Reference:
     """Insert channels → campaigns → contents, teams and users, and the sales pipeline."""
-    channel_ids, campaign_ids, campaign_channel, campaign_codes = [], [], [], []
-    content_ids, content_campaign, content_codes = [], [], []
+    campaign_ids: list[int] = []
+    content_ids: list[int] = []
+    channel_ids, campaign_channel, campaign_codes = [], [], []
+    content_campaign, content_codes = [], []
     campaigns_per_channel, first_campaign, contents_per_campaign, first_content = [], [], [], []
     stamp = {"created_at": now, "updated_at": now}
     for channel_index, profile in enumerate(CHANNELS):

@@ -32,7 +32,7 @@ def epoch(day: date) -> float:
 
 def day_weights(start: date, days: int) -> npt.NDArray[np.float64]:
     """Relative lead volume of each day from ``start``."""
-    weights = np.empty(days)
+    weights: npt.NDArray[np.float64] = np.empty(days)
     for offset in range(days):
         day = start + timedelta(days=offset)
         months_in = offset / 30.44
@@ -41,7 +41,7 @@ def day_weights(start: date, days: int) -> npt.NDArray[np.float64]:
             * WEEKDAY_WEIGHT[day.weekday()]
             * (1 + MONTHLY_GROWTH) ** months_in
         )
-    return weights / weights.sum()
+    return weights / float(weights.sum())
 
 
 def creation_times(
@@ -52,6 +52,8 @@ def creation_times(
     day = rng.choice(days, count, p=day_weights(start, days))
     # Office hours, mostly 09:00–18:00 in China (01:00–10:00 UTC), with a tail.
     hour = np.clip(rng.normal(5.5, 3.0, count), 0, 23.99)
-    seconds = epoch(start) + day * SECONDS_PER_DAY + np.floor(hour * 3600)
+    seconds = (epoch(start) + day * SECONDS_PER_DAY + np.floor(hour * 3600)).astype(
+        np.float64, copy=False
+    )
     seconds.sort()
     return seconds

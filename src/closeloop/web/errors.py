@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
@@ -37,6 +39,7 @@ async def closeloop_error(request: Request, error: Exception) -> Response:
             else "Bearer"
         )
         headers = {"WWW-Authenticate": scheme}
+    body: dict[str, Any]
     if error.status == 422:
         body = {
             "detail": [{"loc": _location(error.field), "msg": error.message, "type": "value_error"}]
