@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from closeloop.access.actor import Actor
@@ -24,11 +24,11 @@ EVERYTHING = {Role.ADMIN, Role.MARKETING, Role.FINANCE, Role.EXECUTIVE}
 OWN_ROWS = {Role.SALES_REP, Role.SDR}
 
 
-def _team_members(actor: Actor) -> Select[tuple[int]]:
+def _team_members(actor: Actor) -> Select[Any]:
     return select(User.id).where(User.team_id == actor.team_id)
 
 
-def _owned(owner_column: Any, actor: Actor) -> ColumnElement[bool]:
+def _owned(owner_column: SQLColumnExpression[int | None], actor: Actor) -> ColumnElement[bool]:
     """Own rows for a rep; the team's rows for a manager; everything for the rest."""
     if actor.role in EVERYTHING:
         return true()
@@ -85,7 +85,7 @@ NOT_FOUND = {
 }
 
 
-def readable(actor: Actor, model: type[Row]) -> Select[tuple[Row]]:
+def readable(actor: Actor, model: type[Row]) -> Select[Any]:
     """``SELECT model`` limited to the rows the actor may see (403 if not the area at all)."""
     area, condition = CONDITIONS[model]
     require(actor, area)
@@ -94,7 +94,7 @@ def readable(actor: Actor, model: type[Row]) -> Select[tuple[Row]]:
 
 def get_readable(session: Session, actor: Actor, model: type[Row], row_id: int) -> Row:
     """One row the actor may see, else ``NotFound`` — also when it exists but is not theirs."""
-    row = session.scalars(readable(actor, model).where(model.id == row_id)).first()
+    row: Row | None = session.scalars(readable(actor, model).where(model.id == row_id)).first()
     if row is None:
         raise NotFound(NOT_FOUND[model], field=None, id=row_id)
     return row

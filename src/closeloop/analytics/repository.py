@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, distinct, func, select
+from sqlalchemy import Select, SQLColumnExpression, distinct, func, select
 from sqlalchemy.orm import Session
 
 from closeloop.analytics import cohort
@@ -52,15 +52,18 @@ class GroupMeasures:
 
 def group_labels(session: Session, grouping: Grouping) -> dict[int, str]:
     """Display names of the groups (channel, campaign or content) by id."""
-    model = {Grouping.CHANNEL: Channel, Grouping.CAMPAIGN: Campaign, Grouping.CONTENT: Content}[
-        grouping
-    ]
+    models: dict[Grouping, type[Channel] | type[Campaign] | type[Content]] = {
+        Grouping.CHANNEL: Channel,
+        Grouping.CAMPAIGN: Campaign,
+        Grouping.CONTENT: Content,
+    }
+    model = models[grouping]
     return {row.id: row.name for row in session.execute(select(model.id, model.name))}
 
 
 def _by_group(
-    session: Session, statement: Select[Any], path: Sequence[ColumnElement[Any]]
-) -> Iterable[tuple[GroupKey, Row[Any]]]:
+    session: Session, statement: Select[Any], path: Sequence[SQLColumnExpression[Any]]
+) -> Iterable[tuple[GroupKey, tuple[Any, ...]]]:
     """Run ``statement`` grouped by ``path`` (its columns first); yield (group key, measures).
 
     Rows that share a key (NULL campaigns of different channels) come out one after the other,
