@@ -17,8 +17,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 from closeloop.errors import Conflict
 from closeloop.leads.qualify_batch import qualify_in_one_pass
 from closeloop.leads.routing import repository as routing_repo
+from closeloop.leads.routing import rules as routing_rules
 from closeloop.leads.routing.service import Assignment, AssignSummary, assign_lead
-from closeloop.leads.scoring.service import LeadScore, ScoringRun, score_lead
+from closeloop.leads.scoring.model import active_model
+from closeloop.leads.scoring.service import (
+    LeadScore,
+    ScoringRun,
+    current_rules,
+    score_lead,
+    scorer_for,
+)
+from closeloop.leads.sla.rules import active_sla_rules
 from closeloop.models import Lead, LeadStatus
 
 
@@ -26,6 +35,16 @@ from closeloop.models import Lead, LeadStatus
 class Qualified:
     score: LeadScore
     assignment: Assignment | None  # None: the lead already had an owner, or is not open
+
+
+def load_rules_in_force(session: Session) -> None:
+    """Load the scoring rules and model, the routing and the SLA rules into this process's
+    caches, so that the first lead captured after a start does not wait for them (unpickling
+    the model imports scikit-learn: about two seconds)."""
+    scorer_for(current_rules(session).rules)
+    active_model(session)
+    routing_rules.current_rules(session)
+    active_sla_rules(session)
 
 
 def qualify_lead(session: Session, *, lead_id: int, at: datetime) -> Qualified:

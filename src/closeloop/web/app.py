@@ -22,11 +22,12 @@ from closeloop.analytics.pages import router as analytics_pages
 from closeloop.analytics.report_pages import router as report_pages
 from closeloop.cash.api import router as cash_router
 from closeloop.config import Settings
-from closeloop.db.engine import make_engine
+from closeloop.db.engine import make_engine, unit_of_work
 from closeloop.db.migrate import ensure_current
 from closeloop.leads.api import router as leads_router
 from closeloop.leads.lead_page import router as lead_page
 from closeloop.leads.pages import router as lead_pages
+from closeloop.leads.qualify import load_rules_in_force
 from closeloop.leads.records_api import router as lead_records_router
 from closeloop.marketing.api import router as marketing_router
 from closeloop.pipeline.api import router as pipeline_router
@@ -48,6 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
         # Embedded mode (SQLite by default): the jobs run inside the server process.
         from closeloop.jobs.embedded import embedded_enabled, start_embedded
 
+        with unit_of_work(engine) as session:
+            load_rules_in_force(session)
         runtime = start_embedded(settings, engine) if embedded_enabled(settings, engine) else None
         app.state.jobs = runtime
         try:

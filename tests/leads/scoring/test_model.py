@@ -6,17 +6,21 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from closeloop.config import Settings
 from closeloop.db.engine import unit_of_work
 from closeloop.demo.service import DemoOptions, generate_demo
 from closeloop.errors import Invalid
+from closeloop.leads.scoring.model import _cache as model_cache
 from closeloop.leads.scoring.model import active_model, train_model
 from closeloop.leads.scoring.reading import read_leads
 from closeloop.leads.scoring.rules import DEFAULT
 from closeloop.leads.scoring.service import score_leads
 from closeloop.models import Lead, ScoringModel
+from closeloop.web.app import create_app
 
 END = date(2026, 6, 30)
 NOW = datetime(2026, 7, 1, tzinfo=UTC)
@@ -94,3 +98,20 @@ def test_scoring_fills_the_prediction_and_factors_explain_it(demo: Engine) -> No
 def test_too_little_history_is_refused(session: Session) -> None:
     with pytest.raises(Invalid, match="not enough history"):
         train_model(session, rules=DEFAULT, now=NOW)
+
+
+def test_the_server_loads_the_model_in_force_before_the_first_request(
+    demo: Engine, db_url: str
+) -> None:
+    """Unpickling the model imports scikit-learn (seconds): the first lead captured after a
+    start must not wait for it."""
+    with unit_of_work(demo) as session:
+        version = train_model(session, rules=DEFAULT, now=NOW).version
+    model_cache.clear()
+    app = create_app(Settings(database_url=db_url))
+    try:
+        assert model_cache == {}
+        with TestClient(app):
+            assert [found.version for found in model_cache.values()] == [version]
+    finally:
+        app.state.engine.dispose()
