@@ -52,6 +52,18 @@ def test_the_job_sweeps_in_batches_and_returns_counts(engine: Engine, due_leads:
     assert run_sla_sweep(engine, now=sh(11, 9, 10))["claimed"] == 0
 
 
+@pytest.mark.parametrize("connections", [1, 4])
+def test_one_sweep_on_several_connections_takes_each_step_once(
+    engine: Engine, due_leads: list[int], connections: int
+) -> None:
+    counts = run_sla_sweep(engine, now=sh(11, 9, 10), batch_size=7, connections=connections)
+
+    assert counts["claimed"] == counts["notified"] == LEADS
+    assert counts["batches"] == 18  # ceil(120 / 7), however the connections shared them
+    decided, told = notices(engine)
+    assert decided == told == Counter(dict.fromkeys(due_leads, 1))
+
+
 def test_concurrent_sweeps_notify_each_lead_once(engine: Engine, due_leads: list[int]) -> None:
     barrier = threading.Barrier(3)
     results: list[dict[str, int]] = []
