@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from closeloop.db.engine import session_factory, unit_of_work
 from closeloop.db.locks import begin_writing
-from closeloop.jobs.outbox import emit
+from closeloop.db.types import utcnow
+from closeloop.jobs.outbox import emit, emit_many
 from closeloop.jobs.relay import dispatch_outbox, email_recipients, redrive, topic_matches
 from closeloop.leads.states import transition
 from closeloop.models import EventDelivery, Lead, OutboxEvent, WebhookSubscription
@@ -192,3 +194,24 @@ def test_redrive_hands_out_only_pending_deliveries_untouched_for_a_while(engine:
     assert run(T0 + timedelta(minutes=17)) == []  # just handed out: not again for 15 minutes
     assert run(T0 + timedelta(minutes=30)) == [ids[1]]
     assert run(T0 + timedelta(minutes=32)) == [ids[2]]
+
+
+def test_events_written_in_bulk_read_back_as_written(engine: Engine) -> None:
+    """emit_many's rows (COPY on PostgreSQL): text in any script, nesting, nulls and the
+    numpy numbers that scoring computes come back as the same JSON values."""
+    payload = {
+        "subject": "SLA breached: lead #7 张伟, 上海某某科技有限公司 — «Ёлка»",
+        "email": {"to": ["ana@example.com"], "cc": []},
+        "score": np.float64(0.125),
+        "points": np.int64(12),
+        "level": 2,
+        "manager_id": None,
+    }
+    with unit_of_work(engine) as session:
+        lead = factories.lead(session, T0)
+        emit_many(session, [{"topic": "lead.sla_breached", "lead_id": lead.id,
+                             "created_at": utcnow(), "payload": payload}])  # fmt: skip
+    with unit_of_work(engine) as session:
+        stored = session.scalars(select(OutboxEvent.payload)).one()
+    assert stored == {**payload, "score": 0.125, "points": 12}
+    assert type(stored["score"]) is float and type(stored["points"]) is int
