@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -100,7 +101,7 @@ def test_too_little_history_is_refused(session: Session) -> None:
         train_model(session, rules=DEFAULT, now=NOW)
 
 
-def test_the_server_loads_the_model_in_force_before_the_first_request(
+def test_the_server_loads_what_scoring_needs_before_the_first_request(
     demo: Engine, db_url: str
 ) -> None:
     """Unpickling the model imports scikit-learn (seconds): the first lead captured after a
@@ -113,5 +114,8 @@ def test_the_server_loads_the_model_in_force_before_the_first_request(
         assert model_cache == {}
         with TestClient(app):
             assert [found.version for found in model_cache.values()] == [version]
+            # ...nor the collector walk everything start-up loaded (120-130 ms a full pass).
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() == 0
     finally:
         app.state.engine.dispose()
