@@ -6,7 +6,7 @@ decision and outbox event commit together with the lead's new level.
 
 On PostgreSQL one sweep works on ``connections`` batches at once: the claims skip each other's
 locked leads, and while one connection waits for the server to write a batch another builds the
-next one's notices (a backlog of 49,000 due clocks: 8.4 s on one connection, 5.9 s on two).
+next one's notices (a backlog of 49,000 due clocks: 8.4 s on one connection, 5.7 s on two).
 SQLite has one writer at a time, so there the batches follow each other.
 """
 
@@ -22,7 +22,7 @@ from closeloop.db.locks import begin_writing
 from closeloop.db.types import utcnow
 from closeloop.leads.sla.service import DEFAULT_BATCH, SweepResult, sweep_batch
 
-SWEEP_CONNECTIONS = 2  # two cores: more only queue behind each other
+SWEEP_CONNECTIONS = 2  # measured on two cores: docs/benchmarks.md
 
 
 def run_sla_sweep(
