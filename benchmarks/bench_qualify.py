@@ -39,7 +39,7 @@ BASE = "closeloop_bench_qualify_base"
 RUN = "closeloop_bench_qualify"
 RESET = (
     "UPDATE leads SET status = 'new', owner_id = NULL, team_id = NULL, assigned_at = NULL, "
-    "pool_entered_at = NULL, mql_at = NULL, sla_kind = NULL, sla_due_at = NULL, sla_level = 0, "
+    "pool_entered_at = NULL, mql_at = NULL, sla_kind = NULL, sla_due_at = NULL, "
     "score = 0, fit_score = 0, engagement_score = 0, score_version = NULL, score_factors = NULL, "
     "scored_at = NULL, predicted_conversion = NULL, model_version = NULL "
     "WHERE status <> 'merged'"
@@ -55,6 +55,7 @@ def build_base(url: str, leads: int) -> None:
     with engine.begin() as connection:
         connection.execute(text(RESET))
         connection.execute(text("DELETE FROM lead_decisions"))
+        connection.execute(text("DELETE FROM lead_sla_steps"))
         connection.execute(text("UPDATE users SET max_open_leads = NULL"))
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:

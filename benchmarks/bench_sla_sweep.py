@@ -36,7 +36,7 @@ from closeloop.db.migrate import upgrade
 from closeloop.demo.service import DemoOptions, generate_demo
 from closeloop.leads.sla.service import DEFAULT_BATCH
 from closeloop.leads.sla.tasks import run_sla_sweep
-from closeloop.models import Lead, Role, User
+from closeloop.models import LeadSlaStep, Role, User
 
 END = date(2026, 10, 31)
 NOW = datetime(2026, 10, 28, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -88,19 +88,28 @@ def prepare(engine: Engine, *, due_share: float = 0.15, open_all: bool = False) 
                 f"team_id = CASE id % {len(people)} {team} END, "
                 "sla_kind = CASE id % 3 WHEN 0 THEN 'first_contact' WHEN 1 THEN 'accept' "
                 "ELSE 'follow_up' END, "
-                f"sla_level = CASE WHEN {is_due} THEN id % 3 ELSE 0 END, "
                 f"sla_due_at = {due} "
                 f"WHERE status IN ({statuses})"
             ),
             {"now": NOW.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") + ("+00" * postgresql)},
         )
-        count = session.scalar(select(func.count()).where(Lead.sla_due_at.is_not(None)))
+        # The step rows: the deadline on the lead row stands in for a breached clock's next
+        # step time too (only the step rows decide what the sweep does).
+        session.execute(text("DELETE FROM lead_sla_steps"))
+        session.execute(
+            text(
+                "INSERT INTO lead_sla_steps (lead_id, level, step_at) "
+                f"SELECT id, CASE WHEN {is_due} THEN id % 3 ELSE 0 END, sla_due_at FROM leads "
+                "WHERE sla_due_at IS NOT NULL"
+            )
+        )
+        count = session.scalar(select(func.count()).select_from(LeadSlaStep))
     # The UPDATE above rewrote every lead at once. On PostgreSQL that leaves a dead copy of each
     # row and index entry, and a gigabyte of log, that a table whose clocks were set over days
     # would not have: autovacuum and a checkpoint would start in the middle of the timed sweep.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         if postgresql:
-            connection.execute(text("VACUUM ANALYZE leads"))
+            connection.execute(text("VACUUM ANALYZE leads, lead_sla_steps"))
             connection.execute(text("CHECKPOINT"))
         else:
             connection.execute(text("ANALYZE"))
@@ -111,14 +120,14 @@ def run(
     url: str, leads: int, batch: int, reuse: bool, due_share: float, open_all: bool
 ) -> dict[str, object]:
     engine = make_engine(url)
+    upgrade(engine)  # a reused database may be a revision behind
     if not reuse:
-        upgrade(engine)
         started = time.perf_counter()
         generate_demo(engine, DemoOptions(seed=1, leads=leads, months=12, end=END))
         print(f"demo: {time.perf_counter() - started:.1f} s")
     clocks = prepare(engine, due_share=due_share, open_all=open_all)
     with unit_of_work(engine) as session:
-        past = session.scalar(select(func.count()).where(Lead.sla_due_at <= NOW))
+        past = session.scalar(select(func.count()).where(LeadSlaStep.step_at <= NOW))
     started = time.perf_counter()
     counts = run_sla_sweep(engine, now=NOW, batch_size=batch)
     seconds = time.perf_counter() - started

@@ -6,7 +6,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, bindparam, inspect, select, text
 
 import closeloop.models  # noqa: F401  (registers every table on the metadata)
 from closeloop.db.base import Base
@@ -18,10 +18,11 @@ from closeloop.db.migrate import (
     head_revision,
     upgrade,
 )
+from closeloop.db.types import UTCDateTime
 from closeloop.errors import SchemaOutOfDate
 from closeloop.leads.capture.dedup import KnownLead
 from closeloop.leads.capture.lookups import BatchKeys, already_captured, known_leads
-from closeloop.models import Lead, Role
+from closeloop.models import Lead, LeadDecision, LeadSlaStep, Role
 from tests import factories as f
 from tests.factories import at
 
@@ -120,6 +121,50 @@ def test_leads_stored_before_the_byte_compared_keys_are_found_by_them_after(engi
         by_prefix = select(Lead.id).where(Lead.email.like("wang.fang@%")).order_by(Lead.id)
         assert session.scalars(by_prefix).all() == [lead_id, other_id]
         assert session.scalars(select(Lead.id).where(Lead.owner_id == rep_id)).all() == [lead_id]
+
+
+def test_running_clocks_keep_their_deadline_and_breach_step_across_0010(engine: Engine):
+    # Migration 0010 moves a clock's breach step off the lead row. The lead row keeps the
+    # deadline: a clock already breached gets back the one its notice named. A clock on a lead
+    # nobody owns is no clock (the sweep would have dropped it).
+    command.downgrade(alembic_config(engine), "0009")
+    with unit_of_work(engine) as session:
+        rep = f.user(session, "li.na@example.com", role=Role.SALES_REP)
+        running = f.lead(session, at(2026, 1, 1), owner=rep)
+        breached = f.lead(session, at(2026, 1, 1), owner=rep)
+        unowned = f.lead(session, at(2026, 1, 1))
+        ids = running.id, breached.id, unowned.id
+        notice = {"deadline": "2026-01-05T10:00:00.250000+00:00", "escalate_at": "…"}
+        notified = at(2026, 1, 5, 10)
+        session.add(
+            LeadDecision(
+                lead_id=breached.id, kind="sla_notified", decided_at=notified, detail=notice
+            )
+        )
+    set_clock = text(
+        "UPDATE leads SET sla_kind = 'first_contact', sla_due_at = :due, sla_level = :level "
+        "WHERE id = :id"
+    ).bindparams(bindparam("due", type_=UTCDateTime()))
+    with engine.begin() as connection:
+        for lead_id, due, level in zip(
+            ids, [at(2026, 1, 6, 9), at(2026, 1, 5, 12), at(2026, 1, 2, 9)], [0, 1, 0], strict=True
+        ):
+            connection.execute(set_clock, {"id": lead_id, "due": due, "level": level})
+
+    assert upgrade(engine) == ("0009", head_revision())
+
+    with unit_of_work(engine) as session:
+        clocks = session.execute(
+            select(Lead.id, Lead.sla_kind, Lead.sla_due_at, LeadSlaStep.level, LeadSlaStep.step_at)
+            .outerjoin(LeadSlaStep)
+            .order_by(Lead.id)
+        ).all()
+    deadline = at(2026, 1, 5, 10).replace(microsecond=250_000)
+    assert [tuple(row) for row in clocks] == [
+        (ids[0], "first_contact", at(2026, 1, 6, 9), 0, at(2026, 1, 6, 9)),
+        (ids[1], "first_contact", deadline, 1, at(2026, 1, 5, 12)),
+        (ids[2], None, None, None, None),
+    ]
 
 
 def test_the_migrated_columns_have_the_models_collations(engine: Engine):

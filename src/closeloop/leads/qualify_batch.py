@@ -102,7 +102,6 @@ UPDATE leads SET
                 ELSE leads.assigned_at END,
   sla_kind = CASE WHEN u.owner_id IS NOT NULL THEN 'first_contact' ELSE leads.sla_kind END,
   sla_due_at = CASE WHEN u.owner_id IS NOT NULL THEN u.sla_due_at ELSE leads.sla_due_at END,
-  sla_level = CASE WHEN u.owner_id IS NOT NULL THEN 0 ELSE leads.sla_level END,
   updated_at = :at
 FROM qualify_updates AS u
 WHERE leads.id = u.id AND leads.status = u.read_status
@@ -325,8 +324,10 @@ def _write(
     statement = text(_WRITE.format(factors=factors)).bindparams(
         bindparam("at", type_=UTCDateTime())
     )
-    written = session.scalars(statement, {"at": at}).all()
-    return tried, np.array(written, dtype=np.int64)
+    written = np.array(session.scalars(statement, {"at": at}).all(), dtype=np.int64)
+    owned = [row["id"] for row in data if row["owner_id"] is not None]
+    sla_clock.start_steps(session, np.intersect1d(owned, written).tolist())
+    return tried, written
 
 
 def _record_part(

@@ -20,12 +20,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from sqlalchemy.orm import Session
 
-from closeloop.db.bulk import JSONText
+from closeloop.db.bulk import JSONText, insert_rows
 from closeloop.leads.qualify_batch import Part, Qualifying
 from closeloop.leads.routing import repository as routing_repo
 from closeloop.leads.scoring.reading import LEAD_COLUMNS, LeadRows
 from closeloop.leads.sla import clock as sla_clock
-from closeloop.models import LeadStatus
+from closeloop.models import LeadSlaStep, LeadStatus
 
 S = LeadStatus
 
@@ -40,12 +40,15 @@ class NewTouch(NamedTuple):
 
 class NewLeads:
     """Leads about to be inserted: scored before their ids exist, routed once they do
-    (``route_new_rows``), their history written once their rows are in (``write_history``)."""
+    (``route_new_rows``), their SLA steps and history written once their rows are in
+    (``write_after_insert``)."""
 
     def __init__(self, qualifying: Qualifying, part: Part, at: datetime) -> None:
         self.qualifying, self.part, self.at = qualifying, part, at
+        self.steps: list[dict[str, Any]] = []  # the step rows of the clocks routing started
 
-    def write_history(self, session: Session) -> None:
+    def write_after_insert(self, session: Session) -> None:
+        insert_rows(session, LeadSlaStep.__table__, self.steps)  # type: ignore[arg-type]
         self.qualifying.record(session, self.part, self.part.rows.ids, self.at)
         self.qualifying.finish(session, self.at)
 
@@ -97,8 +100,9 @@ def route_new_rows(
             assigned_at=at if owned else None,
             sla_kind=sla_clock.ClockKind.FIRST_CONTACT.value if owned else None,
             sla_due_at=due.for_team(team_plan.team_id) if owned else None,  # type: ignore[union-attr]
-            sla_level=0,
         )
+        if owned:
+            new_leads.steps.append({"lead_id": ids[i], "level": 0, "step_at": row["sla_due_at"]})
 
 
 def _in_memory(

@@ -52,7 +52,9 @@ class LeadItem(BaseModel):
     content_id: int | None
     created_at: datetime
     sla_kind: str | None = Field(description="The running SLA clock: first_contact, accept, …")
-    sla_due_at: datetime | None
+    sla_due_at: datetime | None = Field(
+        description="The running clock's deadline (it stays put while a breach is escalated)"
+    )
 
 
 class LeadDetail(LeadItem):

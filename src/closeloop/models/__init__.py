@@ -16,6 +16,7 @@ from closeloop.models.lead import (
     DisqualifyReason,
     Lead,
     LeadDecision,
+    LeadSlaStep,
     LeadStatus,
     LeadStatusChange,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "LeadDecision",
     "LeadMerge",
     "LeadReject",
+    "LeadSlaStep",
     "LeadStatus",
     "LeadStatusChange",
     "Opportunity",

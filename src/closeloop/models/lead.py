@@ -86,13 +86,6 @@ class Lead(Timestamped, Base):
             sqlite_where=OWNED,
             postgresql_where=OWNED,
         ),
-        # The SLA sweep reads only leads with a running clock, in deadline order.
-        Index(
-            "ix_leads_sla_due",
-            "sla_due_at",
-            sqlite_where=text("sla_due_at IS NOT NULL"),
-            postgresql_where=text("sla_due_at IS NOT NULL"),
-        ),
         # Only captured records have a source key; leaving the rest out keeps the index small and
         # keeps SQLite's planner from mistaking one key for a million rows (all NULL).
         Index(
@@ -169,11 +162,28 @@ class Lead(Timestamped, Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     last_activity_at: Mapped[datetime | None]
     pool_entered_at: Mapped[datetime | None]
-    # The running SLA clock: which promise (first_contact, accept, follow_up), when it is due,
-    # and how far its breach went (0 none, 1 rep notified, 2 manager escalated).
+    # The running SLA clock: which promise (first_contact, accept, follow_up) and its deadline.
+    # How far a breach went is LeadSlaStep's, not this row's (see there).
     sla_kind: Mapped[str | None] = mapped_column(String(20))
     sla_due_at: Mapped[datetime | None]
-    sla_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+
+class LeadSlaStep(Base):
+    """The next breach step of a lead's running SLA clock: one row per running clock.
+
+    The sweep moves a breached clock from step to step (notify the rep, escalate to the manager,
+    recycle); keeping that in a narrow table of its own means a step rewrites this row and its
+    two indexes, not the wide lead row with every index of ``leads`` (docs/sla.md)."""
+
+    __tablename__ = "lead_sla_steps"
+
+    lead_id: Mapped[int] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True
+    )
+    # 0 running, 1 rep notified, 2 manager escalated.
+    level: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # When the next step is due: the deadline at level 0, then the escalation, then the recycle.
+    step_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class LeadDecision(Base):

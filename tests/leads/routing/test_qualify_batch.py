@@ -28,7 +28,15 @@ from closeloop.leads.capture.service import capture_batch
 from closeloop.leads.qualify_batch import qualify_in_one_pass
 from closeloop.leads.routing.service import assign_leads
 from closeloop.leads.scoring.service import score_leads
-from closeloop.models import Lead, LeadDecision, LeadStatus, LeadStatusChange, OutboxEvent, Touch
+from closeloop.models import (
+    Lead,
+    LeadDecision,
+    LeadSlaStep,
+    LeadStatus,
+    LeadStatusChange,
+    OutboxEvent,
+    Touch,
+)
 from tests.factories import at
 from tests.leads.routing.conftest import NOW, Floor, add_lead
 
@@ -78,8 +86,8 @@ def outcome(session: Session) -> dict[str, list[tuple[Any, ...]]]:
             Lead.id, Lead.status, Lead.owner_id, Lead.team_id, Lead.score, Lead.fit_score,
             Lead.engagement_score, Lead.score_version, Lead.score_factors, Lead.scored_at,
             Lead.mql_at, Lead.assigned_at, Lead.pool_entered_at, Lead.sla_kind,
-            Lead.sla_due_at, Lead.sla_level,
-        ).order_by(Lead.id)
+            Lead.sla_due_at, LeadSlaStep.level, LeadSlaStep.step_at,
+        ).outerjoin(LeadSlaStep).order_by(Lead.id)
     )  # fmt: skip
     decisions = session.execute(
         select(LeadDecision.lead_id, LeadDecision.kind, LeadDecision.rule, LeadDecision.detail)

@@ -33,6 +33,7 @@ from closeloop.web.app import create_app
 from tests.capture.helpers import TestClient, issue_key
 from tests.factories import at
 from tests.leads.routing.conftest import NOW, Floor, add_lead
+from tests.leads.sla.conftest import step_of
 
 # Monday 17:00 + 2 working hours = 17:00–18:00 and Tuesday 09:00–10:00 (Shanghai) = 02:00 UTC.
 FIRST_CONTACT_DUE = at(2026, 6, 2, 2)
@@ -44,11 +45,16 @@ def act(engine: Engine, action: Callable[..., Any], **arguments: Any) -> Any:
         return action(session, **arguments)
 
 
-def clock(read: Session, lead_id: int) -> tuple[str | None, Any, int]:
+def clock(read: Session, lead_id: int) -> tuple[str | None, Any, int | None]:
+    """The clock's kind, deadline and breach level (None: no clock); a clock that (re)starts
+    takes its first step at its deadline."""
     read.rollback()
     lead = read.get_one(Lead, lead_id)
     read.refresh(lead)
-    return lead.sla_kind, lead.sla_due_at, lead.sla_level
+    step = step_of(read, lead_id)
+    if step is not None and step[0] == 0:
+        assert step[1] == lead.sla_due_at
+    return lead.sla_kind, lead.sla_due_at, None if step is None else step[0]
 
 
 def new_lead(engine: Engine, **fields: Any) -> int:
@@ -98,8 +104,8 @@ def test_release_and_return_stop_the_clock(engine: Engine, floor: Floor, read: S
     owners = {i: read.get_one(Lead, i).owner_id for i in (released, returned)}
     act(engine, release_lead, lead_id=released, rep_id=owners[released], at=NOW)
     act(engine, return_lead, lead_id=returned, rep_id=owners[returned], reason="student", at=NOW)
-    assert clock(read, released) == (None, None, 0)
-    assert clock(read, returned) == (None, None, 0)
+    assert clock(read, released) == (None, None, None)
+    assert clock(read, returned) == (None, None, None)
 
 
 def test_a_claim_from_the_pool_starts_the_first_contact_clock(
@@ -150,10 +156,10 @@ def test_http_capture_answers_with_the_score_team_and_owner(
     assert answer["score"] > 0  # a CEO: fit points
     read.rollback()
     lead = read.get_one(Lead, answer["id"])
-    assert (lead.owner_id, lead.sla_kind, lead.sla_level) == (
+    assert (lead.owner_id, lead.sla_kind, step_of(read, lead.id)) == (
         answer["owner_id"],
         "first_contact",
-        0,
+        (0, lead.sla_due_at),
     )
     assert lead.scored_at is not None
     assert (answer["status"], answer["score"]) == (lead.status, lead.score)

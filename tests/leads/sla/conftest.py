@@ -17,12 +17,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from closeloop.db.engine import unit_of_work
 from closeloop.leads.sla.rules import save_sla_rules
-from closeloop.models import Lead, LeadStatus, Role, Team, User
+from closeloop.models import Lead, LeadSlaStep, LeadStatus, Role, Team, User
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -41,6 +41,15 @@ teams:
   Sales East:
     first_contact_hours: 1
 """
+
+
+def step_of(session: Session, lead_id: int) -> tuple[int, datetime] | None:
+    """The breach step a lead's running clock is at (level, when the next step is due), or
+    None for a lead without a clock."""
+    row = session.execute(
+        select(LeadSlaStep.level, LeadSlaStep.step_at).where(LeadSlaStep.lead_id == lead_id)
+    ).one_or_none()
+    return None if row is None else (row.level, row.step_at)
 
 
 def sh(month: int, day: int, hour: int, minute: int = 0) -> datetime:

@@ -7,20 +7,26 @@ working days; follow up within 3. November 2026: Monday the 9th … Friday the 1
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from closeloop.errors import NotFound
 from closeloop.leads.sla import clock
-from closeloop.models import Lead
-from tests.leads.sla.conftest import Org, add_lead, sh
+from closeloop.models import Lead, LeadSlaStep
+from tests.leads.sla.conftest import Org, add_lead, sh, step_of
 
 
-def clock_of(session: Session, lead_id: int) -> tuple[str | None, object, int]:
-    row = session.execute(
-        select(Lead.sla_kind, Lead.sla_due_at, Lead.sla_level).where(Lead.id == lead_id)
-    ).one()
-    return row.sla_kind, row.sla_due_at, row.sla_level
+def clock_of(session: Session, lead_id: int) -> tuple[str | None, object, int | None]:
+    """The clock's kind and deadline, and the level of its breach (None: no clock running).
+    A clock that (re)starts has its first step at its deadline."""
+    row = session.execute(select(Lead.sla_kind, Lead.sla_due_at).where(Lead.id == lead_id)).one()
+    step = step_of(session, lead_id)
+    if step is None:
+        return row.sla_kind, row.sla_due_at, None
+    level, step_at = step
+    if level == 0:
+        assert step_at == row.sla_due_at
+    return row.sla_kind, row.sla_due_at, level
 
 
 def test_assignment_starts_first_contact_clocks_by_team(session: Session, org: Org) -> None:
@@ -34,7 +40,7 @@ def test_assignment_starts_first_contact_clocks_by_team(session: Session, org: O
     assert clock_of(session, east) == ("first_contact", sh(11, 10, 9, 30), 0)
     assert clock_of(session, west) == ("first_contact", sh(11, 10, 10, 30), 0)
     assert clock_of(session, loose) == ("first_contact", sh(11, 10, 10, 30), 0)
-    assert clock_of(session, other) == (None, None, 0)
+    assert clock_of(session, other) == (None, None, None)
 
 
 def test_assignment_refreshes_loaded_leads(session: Session, org: Org) -> None:
@@ -68,7 +74,9 @@ def test_contact_after_acceptance_starts_the_follow_up_clock(session: Session, o
 
 def test_acceptance_and_activity_run_the_follow_up_clock(session: Session, org: Org) -> None:
     lead_id = add_lead(session, owner=org.ana, team=org.east, assigned_at=sh(11, 9, 9))
-    session.get_one(Lead, lead_id).sla_level = 1
+    clock.on_assigned(session, lead_ids=[lead_id], at=sh(11, 9, 9))
+    breached = update(LeadSlaStep).where(LeadSlaStep.lead_id == lead_id)
+    session.execute(breached.values(level=1, step_at=sh(11, 9, 12)))  # the rep was told
 
     clock.on_accepted(session, lead_id=lead_id, at=sh(11, 11, 11))
     assert clock_of(session, lead_id) == ("follow_up", sh(11, 16, 11), 0)
@@ -94,8 +102,8 @@ def test_stop_clears_the_clock(session: Session, org: Org) -> None:
     clock.stop(session, lead_ids=ids[:2])
 
     assert [clock_of(session, i) for i in ids] == [
-        (None, None, 0),
-        (None, None, 0),
+        (None, None, None),
+        (None, None, None),
         ("first_contact", sh(11, 9, 10), 0),
     ]
 

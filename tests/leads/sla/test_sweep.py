@@ -14,14 +14,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from closeloop.leads.sla import clock
 from closeloop.leads.sla.rules import save_sla_rules
 from closeloop.leads.sla.service import SweepResult, sweep
-from closeloop.models import Lead, LeadDecision, LeadStatusChange, OutboxEvent
-from tests.leads.sla.conftest import RULES, Org, add_lead, sh
+from closeloop.models import Lead, LeadDecision, LeadSlaStep, LeadStatusChange, OutboxEvent
+from tests.leads.sla.conftest import RULES, Org, add_lead, sh, step_of
 
 
 def iso(moment: datetime) -> str:
@@ -51,12 +51,11 @@ def events_of(session: Session, lead_id: int) -> list[tuple[str, dict[str, Any]]
 
 
 def lead_state(session: Session, lead_id: int) -> tuple[Any, ...]:
+    """Status, owner, the clock's kind and deadline, and its breach step (level, next step at)."""
     lead = session.execute(
-        select(Lead.status, Lead.owner_id, Lead.sla_kind, Lead.sla_due_at, Lead.sla_level).where(
-            Lead.id == lead_id
-        )
+        select(Lead.status, Lead.owner_id, Lead.sla_kind, Lead.sla_due_at).where(Lead.id == lead_id)
     ).one()
-    return tuple(lead)
+    return (*lead, step_of(session, lead_id))
 
 
 def counts(session: Session) -> tuple[int, int, int]:
@@ -84,7 +83,10 @@ def test_breach_notifies_then_escalates_then_recycles(session: Session, org: Org
 
     assert step(session, sh(11, 9, 9, 59)) == {}
     assert step(session, sh(11, 9, 10)) == {"notified": 1}
-    assert lead_state(session, a) == ("working", org.ana, "first_contact", sh(11, 9, 12), 1)
+    deadline = sh(11, 9, 10)
+    assert lead_state(session, a) == (
+        "working", org.ana, "first_contact", deadline, (1, sh(11, 9, 12))
+    )  # fmt: skip
     [(kind, rule, version, detail)] = decisions_of(session, a)
     assert (kind, rule, version) == ("sla_notified", RULE_A, 1)
     assert detail["deadline"] == iso(sh(11, 9, 10))
@@ -97,7 +99,9 @@ def test_breach_notifies_then_escalates_then_recycles(session: Session, org: Org
 
     assert step(session, sh(11, 9, 11)) == {"notified": 1}
     assert step(session, sh(11, 9, 12)) == {"escalated": 1}
-    assert lead_state(session, a) == ("working", org.ana, "first_contact", sh(11, 9, 16), 2)
+    assert lead_state(session, a) == (
+        "working", org.ana, "first_contact", deadline, (2, sh(11, 9, 16))
+    )  # fmt: skip
     kind, rule, version, detail = decisions_of(session, a)[-1]
     assert (kind, version) == ("sla_escalated", 1)
     assert rule == (
@@ -115,7 +119,7 @@ def test_breach_notifies_then_escalates_then_recycles(session: Session, org: Org
 
     assert step(session, sh(11, 9, 15, 59)) == {}
     assert step(session, sh(11, 9, 16)) == {"recycled": 1}
-    assert lead_state(session, a) == ("pool", None, None, None, 0)
+    assert lead_state(session, a) == ("pool", None, None, None, None)
     assert session.scalar(select(Lead.pool_entered_at).where(Lead.id == a)) == sh(11, 9, 16)
     kind, rule, version, detail = decisions_of(session, a)[-1]
     assert (kind, version, detail["previous_owner_id"]) == ("recycled", 1, org.ana)
@@ -155,7 +159,7 @@ def test_a_breach_on_friday_escalates_on_monday(session: Session, org: Org) -> N
 
     assert step(session, sh(11, 13, 17, 30)) == {"notified": 1}
     # Half an hour on Friday, then 1.5 hours on Monday.
-    assert lead_state(session, lead)[3:] == (sh(11, 16, 10, 30), 1)
+    assert lead_state(session, lead)[3:] == (sh(11, 13, 17, 30), (1, sh(11, 16, 10, 30)))
     assert step(session, sh(11, 15, 23)) == {}
     assert step(session, sh(11, 16, 10, 30)) == {"escalated": 1}
 
@@ -171,7 +175,7 @@ def test_a_lead_late_for_every_step_takes_them_all_at_once(session: Session, org
         "sla_escalated",
         "recycled",
     ]
-    assert lead_state(session, a) == ("pool", None, None, None, 0)
+    assert lead_state(session, a) == ("pool", None, None, None, None)
 
 
 def test_sweeping_twice_changes_nothing_the_second_time(session: Session, org: Org) -> None:
@@ -194,7 +198,7 @@ def test_stopped_clocks_are_never_touched(session: Session, org: Org) -> None:
 
     assert decisions_of(session, a) == []
     assert events_of(session, a) == []
-    assert lead_state(session, a) == ("working", org.ana, None, None, 0)
+    assert lead_state(session, a) == ("working", org.ana, None, None, None)
     assert len(decisions_of(session, b)) == 3
 
 
@@ -203,14 +207,15 @@ def test_clocks_on_closed_or_unowned_leads_are_dropped_quietly(session: Session,
     unowned = add_lead(session, owner=None, team=org.east)
     pooled = add_lead(session, owner=org.ana, team=org.east, status="pool")
     clock.on_assigned(session, lead_ids=[gone, unowned, pooled], at=sh(11, 9, 9))
-    session.get_one(Lead, pooled).sla_level = 2  # pool → pool is no transition: nothing to do
+    # pool → pool is no transition: nothing to do
+    session.execute(update(LeadSlaStep).where(LeadSlaStep.lead_id == pooled).values(level=2))
 
     result = sweep(session, now=sh(11, 30, 9))
 
     assert (result.cleared, result.notified, result.recycled) == (3, 0, 0)
     assert counts(session) == (0, 0, 0)
-    assert lead_state(session, gone) == ("disqualified", org.ana, None, None, 0)
-    assert lead_state(session, pooled) == ("pool", org.ana, None, None, 0)
+    assert lead_state(session, gone) == ("disqualified", org.ana, None, None, None)
+    assert lead_state(session, pooled) == ("pool", org.ana, None, None, None)
 
 
 def test_rules_changed_mid_way_apply_from_the_next_step(session: Session, org: Org) -> None:

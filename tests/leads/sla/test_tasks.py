@@ -6,14 +6,14 @@ import threading
 from collections import Counter
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from closeloop.db.engine import unit_of_work
 from closeloop.db.locks import begin_writing
 from closeloop.leads.sla import clock
 from closeloop.leads.sla.service import sweep_batch
 from closeloop.leads.sla.tasks import run_sla_sweep
-from closeloop.models import LeadDecision, OutboxEvent
+from closeloop.models import Lead, LeadDecision, OutboxEvent
 from tests.leads.sla.conftest import Org, add_lead, sh
 
 LEADS = 120
@@ -105,3 +105,22 @@ def test_a_worker_dying_mid_batch_is_finished_by_another(
     assert decided == told == Counter(dict.fromkeys(due_leads, 1))
     with unit_of_work(engine) as session:
         assert session.scalar(select(func.count()).select_from(OutboxEvent)) == LEADS
+
+
+def test_a_lead_being_changed_is_left_to_the_next_sweep(
+    engine: Engine, due_leads: list[int]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite a sweep holds the write lock: nobody else is changing a lead")
+    busy = due_leads[0]
+    with unit_of_work(engine) as rep:
+        # A rep's change to the lead, not yet committed (a release would next drop the clock).
+        rep.execute(update(Lead).where(Lead.id == busy).values(last_activity_at=sh(11, 9, 10)))
+
+        counts = run_sla_sweep(engine, now=sh(11, 9, 10), batch_size=50)
+
+        assert counts["notified"] == LEADS - 1
+    assert busy not in notices(engine)[0]
+    assert run_sla_sweep(engine, now=sh(11, 9, 10))["notified"] == 1
+    decided, told = notices(engine)
+    assert decided == told == Counter(dict.fromkeys(due_leads, 1))

@@ -192,7 +192,7 @@ def _write(
         insert_rows(session, _table(LeadMerge), merges)
     if new_leads is None:
         return None
-    new_leads.write_history(session)  # after the "new" history rows: same order as before
+    new_leads.write_after_insert(session)  # after the "new" history rows: same order as before
     return new_leads.qualifying.scored, new_leads.qualifying.routed
 
 

@@ -276,7 +276,8 @@ def set_owners(
     session: Session, rows: Sequence[tuple[int, int, int, datetime]], *, at: datetime
 ) -> list[int]:
     """Give leads (id, owner, team, first-contact due) their owner if they still have none, and
-    start their first-contact SLA clock in the same write; the ids updated."""
+    set their first-contact SLA clock in the same write; the ids updated (the caller starts the
+    clocks' steps)."""
     if not rows:
         return []
     if is_postgresql(session):
@@ -284,7 +285,7 @@ def set_owners(
             session,
             "UPDATE leads SET owner_id = v.owner_id, team_id = v.team_id, "
             "assigned_at = COALESCE(leads.assigned_at, :at), updated_at = :at, "
-            "sla_kind = 'first_contact', sla_due_at = v.due, sla_level = 0 "
+            "sla_kind = 'first_contact', sla_due_at = v.due "
             "FROM unnest(CAST(:ids AS bigint[]), CAST(:owners AS bigint[]), "
             "CAST(:teams AS bigint[]), CAST(:dues AS timestamptz[])) "
             "AS v(id, owner_id, team_id, due) "
@@ -304,7 +305,7 @@ def set_owners(
     _sqlite_many(
         session,
         "UPDATE leads SET owner_id = ?, team_id = ?, assigned_at = COALESCE(assigned_at, ?), "
-        "updated_at = ?, sla_kind = 'first_contact', sla_due_at = ?, sla_level = 0 "
+        "updated_at = ?, sla_kind = 'first_contact', sla_due_at = ? "
         f"WHERE id = ? AND owner_id IS NULL AND status IN ({statuses})",
         [
             (owner, team, stamp, stamp, _sqlite_time(due), lead_id)

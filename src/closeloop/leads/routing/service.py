@@ -49,6 +49,7 @@ from closeloop.models import (
     Channel,
     Lead,
     LeadDecision,
+    LeadSlaStep,
     LeadStatus,
     LeadStatusChange,
     OutboxEvent,
@@ -146,6 +147,7 @@ def assign_lead(
     values: dict[str, Any] = {"team_id": plan.team_id, "updated_at": utcnow()}
     changes: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     if rep is None:
         check_transition(lead.id, lead.status, LeadStatus.POOL)
         values.update(status=LeadStatus.POOL.value, pool_entered_at=at)
@@ -185,8 +187,8 @@ def assign_lead(
             assigned_at=lead.assigned_at or at,
             sla_kind=sla_clock.ClockKind.FIRST_CONTACT.value,
             sla_due_at=due,
-            sla_level=0,
         )
+        steps.append({"lead_id": lead.id, "level": 0, "step_at": due})
         save_cursors(session, {plan.name: plan})
         detail = {"team": plan.name, "owner_id": rep.id, "strategy": plan.settings.strategy}
         email = plan.emails[rep.id]
@@ -223,6 +225,8 @@ def assign_lead(
             (LeadStatusChange.__table__, changes),  # type: ignore[list-item]
             (LeadDecision.__table__, [decision]),  # type: ignore[list-item]
             (OutboxEvent.__table__, events),  # type: ignore[list-item]
+            # An unowned lead has no clock, so no step row: a plain insert.
+            (LeadSlaStep.__table__, steps),  # type: ignore[list-item]
         ],
     )
     for name, value in values.items():  # the loaded lead as it is now
@@ -287,6 +291,7 @@ def assign_leads(
             owners.append((lead.id, rep.id, plan.team_id, due.for_team(plan.team_id)))
             picked[lead.id] = (choice.rule, plan, rep.id)
     done_owned = repo.set_owners(session, owners, at=at)  # their first-contact clocks too
+    sla_clock.start_steps(session, done_owned)
     done_pooled = repo.send_to_pool(session, pooled, at=at)
     save_cursors(session, plans)
     status_of = {lead.id: lead.status for lead in leads}

@@ -1,18 +1,23 @@
 """The SLA clock of a lead, started and stopped by the lead actions (assign, contact, accept …).
 
-A lead has at most one running clock: ``sla_kind`` (first_contact, accept, follow_up),
-``sla_due_at`` and ``sla_level`` (0 running, 1 rep notified, 2 manager escalated). All functions
+A lead has at most one running clock: ``sla_kind`` (first_contact, accept, follow_up) and its
+deadline ``sla_due_at`` on the lead row, and the breach's next step in ``lead_sla_steps`` (level
+0 running, 1 rep notified, 2 manager escalated; when the next step is due). A clock that starts
+or restarts starts its steps over; a clock that stops takes its step row with it. All functions
 work in the caller's transaction and never commit; they read the SLA rules in force and the
 lead's team (``leads.team_id`` → ``teams.name`` → the rules' team entry, else the default).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import case, literal, select, update
+from sqlalchemy import Table, case, delete, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from closeloop.db.dialect import one_of
@@ -20,7 +25,7 @@ from closeloop.db.types import UTCDateTime
 from closeloop.errors import NotFound
 from closeloop.i18n import N_
 from closeloop.leads.sla.rules import SlaRules, TeamSla, active_sla_rules
-from closeloop.models import Lead, Team
+from closeloop.models import Lead, LeadSlaStep, Team
 
 
 class ClockKind(StrEnum):
@@ -29,7 +34,7 @@ class ClockKind(StrEnum):
     FOLLOW_UP = "follow_up"
 
 
-_CLOCK_COLUMNS = ("sla_kind", "sla_due_at", "sla_level")
+_CLOCK_COLUMNS = ("sla_kind", "sla_due_at")
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,8 @@ def on_assigned(session: Session, *, lead_ids: list[int], at: datetime) -> None:
         lead_ids,
         sla_kind=ClockKind.FIRST_CONTACT.value,
         sla_due_at=due_at,
-        sla_level=0,
     )
+    start_steps(session, lead_ids)
 
 
 def on_contacted(session: Session, *, lead_id: int, at: datetime) -> None:
@@ -100,7 +105,7 @@ def on_contacted(session: Session, *, lead_id: int, at: datetime) -> None:
     else:
         lead.sla_kind = ClockKind.FOLLOW_UP
         lead.sla_due_at = calendar.add_working_days(at, sla.follow_up_days)
-    lead.sla_level = 0
+    start_steps(session, [lead_id])
 
 
 def on_accepted(session: Session, *, lead_id: int, at: datetime) -> None:
@@ -108,7 +113,7 @@ def on_accepted(session: Session, *, lead_id: int, at: datetime) -> None:
     lead, sla, rules = _lead_and_sla(session, lead_id)
     lead.sla_kind = ClockKind.FOLLOW_UP
     lead.sla_due_at = rules.working_calendar.add_working_days(at, sla.follow_up_days)
-    lead.sla_level = 0
+    start_steps(session, [lead_id])
 
 
 def on_activity(session: Session, *, lead_id: int, at: datetime) -> None:
@@ -117,13 +122,45 @@ def on_activity(session: Session, *, lead_id: int, at: datetime) -> None:
     if lead.sla_kind != ClockKind.FOLLOW_UP:
         return
     lead.sla_due_at = rules.working_calendar.add_working_days(at, sla.follow_up_days)
-    lead.sla_level = 0
+    start_steps(session, [lead_id])
 
 
 def stop(session: Session, *, lead_ids: list[int]) -> None:
     """Clear the clocks of leads released, returned, recycled, disqualified or converted."""
     if lead_ids:
-        _update(session, lead_ids, sla_kind=None, sla_due_at=None, sla_level=0)
+        _update(session, lead_ids, sla_kind=None, sla_due_at=None)
+        stop_steps(session, lead_ids)
+
+
+def start_steps(session: Session, lead_ids: Sequence[int]) -> None:
+    """The clocks now on these lead rows start their breach steps over: level 0, the next step
+    at the deadline (a lead without a clock gets no step row)."""
+    if not lead_ids:
+        return
+    session.flush()  # the clocks set through the ORM
+    leads, steps = cast(Table, Lead.__table__), cast(Table, LeadSlaStep.__table__)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(steps).from_select(
+        ["lead_id", "level", "step_at"],
+        select(leads.c.id, literal(0), leads.c.sla_due_at).where(
+            one_of(dialect, leads.c.id, lead_ids), leads.c.sla_due_at.is_not(None)
+        ),
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[steps.c.lead_id],
+            set_={"level": 0, "step_at": statement.excluded.step_at},
+        )
+    )
+
+
+def stop_steps(session: Session, lead_ids: Sequence[int]) -> None:
+    """Drop the step rows of clocks that stopped."""
+    if lead_ids:
+        steps = cast(Table, LeadSlaStep.__table__)
+        dialect = session.get_bind().dialect.name
+        session.execute(delete(steps).where(one_of(dialect, steps.c.lead_id, lead_ids)))
 
 
 def _lead_and_sla(session: Session, lead_id: int) -> tuple[Lead, TeamSla, SlaRules]:

@@ -1,23 +1,25 @@
 """The SLA sweep: breached clocks notify the rep, then escalate to the manager, then recycle the
 lead to the public pool (公海).
 
-The sweep reads only leads whose ``sla_due_at`` has passed, through the partial index
-``ix_leads_sla_due``. ``sla_due_at`` always holds the time of the lead's NEXT step:
+The sweep reads only the step rows whose time has come (``lead_sla_steps.step_at``, indexed),
+with their leads. ``step_at`` always holds the time of the clock's NEXT step:
 
-    level 0  due = the promise's deadline  → notify the rep, level 1,
-                                             due = deadline + escalate_after_hours
-    level 1  due = the escalation time     → tell the manager, level 2,
-                                             due += recycle_after_hours − escalate_after_hours
-    level 2  due = the recycle time        → back to the pool, clock cleared
+    level 0  at = the promise's deadline   → notify the rep, level 1,
+                                             at = deadline + escalate_after_hours
+    level 1  at = the escalation time      → tell the manager, level 2,
+                                             at += recycle_after_hours − escalate_after_hours
+    level 2  at = the recycle time         → back to the pool, clock cleared
 
-(working hours, so ``due`` after escalation is exactly deadline + recycle_after_hours). The
-original deadline is kept in the ``sla_notified`` decision's detail. A lead that missed several
-steps while no sweep ran takes them all in one sweep, each with its decision and event, so that
-running the sweep again at the same ``now`` changes nothing.
+(working hours, so ``at`` after escalation is exactly deadline + recycle_after_hours). The lead
+row keeps the deadline (``sla_due_at``) and is written only when the lead is recycled or its
+clock cleared: a notify or an escalate step rewrites the narrow step row alone. A lead that
+missed several steps while no sweep ran takes them all in one sweep, each with its decision and
+event, so that running the sweep again at the same ``now`` changes nothing.
 
-Claims are batches in deadline order, locked with FOR UPDATE SKIP LOCKED on PostgreSQL (two
-sweeps never take the same lead) and under the write lock on SQLite (BEGIN IMMEDIATE, taken by
-the caller: see tasks.py).
+Claims are batches in step order, the step rows and their leads locked with FOR UPDATE SKIP
+LOCKED on PostgreSQL (two sweeps never take the same lead, and a lead a rep is changing waits
+for the next sweep) and under the write lock on SQLite (BEGIN IMMEDIATE, taken by the caller:
+see tasks.py).
 """
 
 from __future__ import annotations
@@ -37,11 +39,12 @@ from closeloop.db.types import utcnow
 from closeloop.jobs.outbox import emit_many
 from closeloop.leads.decisions import record_decisions
 from closeloop.leads.sla.calendar import to_us, to_us_array
+from closeloop.leads.sla.clock import stop_steps
 from closeloop.leads.sla.compliance import SlaCompliance, sla_compliance
 from closeloop.leads.sla.notices import Notices, rule_text
 from closeloop.leads.sla.rules import active_sla_rules
 from closeloop.leads.states import ALLOWED, is_open
-from closeloop.models import Lead, LeadStatus, LeadStatusChange, Team
+from closeloop.models import Lead, LeadSlaStep, LeadStatus, LeadStatusChange, Team
 
 __all__ = ["SlaCompliance", "SweepResult", "rule_text", "sla_compliance", "sweep", "sweep_batch"]
 
@@ -84,7 +87,7 @@ def sweep_batch(session: Session, *, now: datetime, batch_size: int = DEFAULT_BA
     rules = active.rules
     calendar = rules.working_calendar
     postgresql = session.get_bind().dialect.name == "postgresql"
-    table = cast(Table, Lead.__table__)
+    table, step_table = cast(Table, Lead.__table__), cast(Table, LeadSlaStep.__table__)
     claim = (
         select(
             table.c.id,
@@ -93,16 +96,18 @@ def sweep_batch(session: Session, *, now: datetime, batch_size: int = DEFAULT_BA
             table.c.team_id,
             table.c.sla_kind,
             table.c.sla_due_at,
-            table.c.sla_level,
+            step_table.c.level,
+            step_table.c.step_at,
             table.c.full_name,
             table.c.company,
         )
-        .where(table.c.sla_due_at <= now)
-        .order_by(table.c.sla_due_at)
+        .join(table, table.c.id == step_table.c.lead_id)
+        .where(step_table.c.step_at <= now)
+        .order_by(step_table.c.step_at)
         .limit(batch_size)
     )
     if postgresql:
-        claim = claim.with_for_update(skip_locked=True)
+        claim = claim.with_for_update(of=[step_table, table], skip_locked=True)
     rows = session.execute(claim).all()
     result = SweepResult(claimed=len(rows), batches=1 if rows else 0)
     if not rows:
@@ -110,7 +115,8 @@ def sweep_batch(session: Session, *, now: datetime, batch_size: int = DEFAULT_BA
 
     live, stale = [], []
     for row in rows:
-        if row.owner_id is not None and is_open(row.status) and row.sla_kind in _KINDS:
+        running = row.sla_kind in _KINDS and row.sla_due_at is not None
+        if running and row.owner_id is not None and is_open(row.status):
             live.append(row)
         else:
             stale.append(row.id)
@@ -133,8 +139,8 @@ def sweep_batch(session: Session, *, now: datetime, batch_size: int = DEFAULT_BA
     for team_id, group in by_team.items():
         team = teams.get(team_id) if team_id is not None else None
         sla = rules.for_team(team.name if team else None)
-        level = np.array([min(r.sla_level, 2) for r in group], dtype=np.int64)
-        due = to_us_array([r.sla_due_at for r in group])
+        level = np.array([min(r.level, 2) for r in group], dtype=np.int64)
+        due = to_us_array([r.step_at for r in group])
         # Step 1: breached → notify; the next step is the escalation.
         notify = level == 0
         escalate_at = calendar.add_working_hours_us(due, sla.escalate_after_hours)
@@ -149,7 +155,7 @@ def sweep_batch(session: Session, *, now: datetime, batch_size: int = DEFAULT_BA
         # Step 3: recycle time passed → back to the pool.
         recycle = (level2 == 2) & (due2 <= now_us)
         when = {
-            "deadline": due.tolist(),
+            "deadline": to_us_array([r.sla_due_at for r in group]).tolist(),
             "escalate_at": due1.tolist(),
             "recycle_at": np.where(level1 == 2, due1, recycle_at).tolist(),
         }
@@ -181,7 +187,7 @@ def sweep_batch(session: Session, *, now: datetime, batch_size: int = DEFAULT_BA
 
 
 def _write_levels(session: Session, updates: list[tuple[int, int, int]], postgresql: bool) -> None:
-    """Move each lead to its new level and next due time, in one statement."""
+    """Move each clock to its new level and next step time, in one statement."""
     if not updates:
         return
     ids = [u[0] for u in updates]
@@ -189,28 +195,22 @@ def _write_levels(session: Session, updates: list[tuple[int, int, int]], postgre
     dues = np.array([u[2] for u in updates], dtype=np.int64)
     # Naive UTC text: SQLite's storage format, and PostgreSQL reads it AT TIME ZONE 'UTC'.
     due_texts = np.char.replace(dues.astype("datetime64[us]").astype(str), "T", " ").tolist()
-    written = utcnow()
     if postgresql:
         session.execute(
             text(
-                "UPDATE leads SET sla_level = v.level, "
-                "sla_due_at = v.due AT TIME ZONE 'UTC', updated_at = :written "
+                "UPDATE lead_sla_steps SET level = v.level, step_at = v.due AT TIME ZONE 'UTC' "
                 "FROM (SELECT unnest(CAST(:ids AS bigint[])) AS id, "
                 "unnest(CAST(:levels AS smallint[])) AS level, "
                 "unnest(CAST(:dues AS timestamp[])) AS due) AS v "
-                "WHERE leads.id = v.id"
+                "WHERE lead_sla_steps.lead_id = v.id"
             ),
-            {"ids": ids, "levels": levels, "dues": due_texts, "written": written},
+            {"ids": ids, "levels": levels, "dues": due_texts},
         )
         return
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    stamp = written.strftime("%Y-%m-%d %H:%M:%S.%f")
     cursor.executemany(
-        "UPDATE leads SET sla_level = ?, sla_due_at = ?, updated_at = ? WHERE id = ?",
-        [
-            (lv, due, stamp, lead_id)
-            for lead_id, lv, due in zip(ids, levels, due_texts, strict=True)
-        ],
+        "UPDATE lead_sla_steps SET level = ?, step_at = ? WHERE lead_id = ?",
+        list(zip(levels, due_texts, ids, strict=True)),
     )
     cursor.close()
 
@@ -230,10 +230,10 @@ def _recycle(session: Session, rows: list[Any], *, now: datetime, rule_of: Any) 
             pool_entered_at=now,
             sla_kind=None,
             sla_due_at=None,
-            sla_level=0,
             updated_at=utcnow(),
         )
     )
+    stop_steps(session, [r.id for r in rows])
     written = utcnow()
     insert_rows(
         session,
@@ -262,5 +262,6 @@ def _clear(session: Session, lead_ids: list[int]) -> None:
     session.execute(
         table.update()
         .where(one_of(dialect, table.c.id, lead_ids))
-        .values(sla_kind=None, sla_due_at=None, sla_level=0, updated_at=utcnow())
+        .values(sla_kind=None, sla_due_at=None, updated_at=utcnow())
     )
+    stop_steps(session, lead_ids)
