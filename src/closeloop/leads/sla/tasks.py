@@ -2,11 +2,12 @@
 
 A worker killed mid-batch loses only that batch's uncommitted transaction; the next sweep (on this
 or any other worker) claims those leads again and takes their steps once, because each step's
-decision and outbox event commit together with the lead's new level.
+decision and outbox event commit together with the clock's new level.
 
 On PostgreSQL one sweep works on ``connections`` batches at once: the claims skip each other's
 locked leads, and while one connection waits for the server to write a batch another builds the
-next one's notices (a backlog of 49,000 due clocks: 8.4 s on one connection, 5.7 s on two).
+next one's notices (a backlog of 49,000 due clocks, before the steps had a table of their own:
+8.4 s on one connection, 5.7 s on two).
 SQLite has one writer at a time, so there the batches follow each other.
 """
 
