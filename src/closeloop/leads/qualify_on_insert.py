@@ -45,7 +45,7 @@ class NewLeads:
 
     def __init__(self, qualifying: Qualifying, part: Part, at: datetime) -> None:
         self.qualifying, self.part, self.at = qualifying, part, at
-        self.steps: list[dict[str, Any]] = []  # the step rows of the clocks routing started
+        self.steps: list[dict[str, object]] = []  # the step rows of the clocks routing started
 
     def write_after_insert(self, session: Session) -> None:
         insert_rows(session, LeadSlaStep.__table__, self.steps)  # type: ignore[arg-type]
@@ -102,7 +102,7 @@ def route_new_rows(
             sla_due_at=due.for_team(team_plan.team_id) if owned else None,  # type: ignore[union-attr]
         )
         if owned:
-            new_leads.steps.append({"lead_id": ids[i], "level": 0, "step_at": row["sla_due_at"]})
+            new_leads.steps.append(sla_clock.first_step(ids[i], row["sla_due_at"]))
 
 
 def _in_memory(

@@ -33,7 +33,7 @@ from closeloop.web.app import create_app
 from tests.capture.helpers import TestClient, issue_key
 from tests.factories import at
 from tests.leads.routing.conftest import NOW, Floor, add_lead
-from tests.leads.sla.conftest import step_of
+from tests.leads.sla.conftest import clock_of, step_of
 
 # Monday 17:00 + 2 working hours = 17:00–18:00 and Tuesday 09:00–10:00 (Shanghai) = 02:00 UTC.
 FIRST_CONTACT_DUE = at(2026, 6, 2, 2)
@@ -46,15 +46,8 @@ def act(engine: Engine, action: Callable[..., Any], **arguments: Any) -> Any:
 
 
 def clock(read: Session, lead_id: int) -> tuple[str | None, Any, int | None]:
-    """The clock's kind, deadline and breach level (None: no clock); a clock that (re)starts
-    takes its first step at its deadline."""
     read.rollback()
-    lead = read.get_one(Lead, lead_id)
-    read.refresh(lead)
-    step = step_of(read, lead_id)
-    if step is not None and step[0] == 0:
-        assert step[1] == lead.sla_due_at
-    return lead.sla_kind, lead.sla_due_at, None if step is None else step[0]
+    return clock_of(read, lead_id)
 
 
 def new_lead(engine: Engine, **fields: Any) -> int:

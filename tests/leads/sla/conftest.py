@@ -52,6 +52,19 @@ def step_of(session: Session, lead_id: int) -> tuple[int, datetime] | None:
     return None if row is None else (row.level, row.step_at)
 
 
+def clock_of(session: Session, lead_id: int) -> tuple[str | None, datetime | None, int | None]:
+    """A lead's clock: its kind and deadline, and the level of its breach (None: no clock
+    running). A clock that (re)starts takes its first step at its deadline."""
+    row = session.execute(select(Lead.sla_kind, Lead.sla_due_at).where(Lead.id == lead_id)).one()
+    step = step_of(session, lead_id)
+    if step is None:
+        return row.sla_kind, row.sla_due_at, None
+    level, step_at = step
+    if level == 0:
+        assert step_at == row.sla_due_at
+    return row.sla_kind, row.sla_due_at, level
+
+
 def sh(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     """A Shanghai wall-clock moment in 2026."""
     return datetime(2026, month, day, hour, minute, tzinfo=SH)

@@ -7,26 +7,13 @@ working days; follow up within 3. November 2026: Monday the 9th … Friday the 1
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from closeloop.errors import NotFound
 from closeloop.leads.sla import clock
 from closeloop.models import Lead, LeadSlaStep
-from tests.leads.sla.conftest import Org, add_lead, sh, step_of
-
-
-def clock_of(session: Session, lead_id: int) -> tuple[str | None, object, int | None]:
-    """The clock's kind and deadline, and the level of its breach (None: no clock running).
-    A clock that (re)starts has its first step at its deadline."""
-    row = session.execute(select(Lead.sla_kind, Lead.sla_due_at).where(Lead.id == lead_id)).one()
-    step = step_of(session, lead_id)
-    if step is None:
-        return row.sla_kind, row.sla_due_at, None
-    level, step_at = step
-    if level == 0:
-        assert step_at == row.sla_due_at
-    return row.sla_kind, row.sla_due_at, level
+from tests.leads.sla.conftest import Org, add_lead, clock_of, sh
 
 
 def test_assignment_starts_first_contact_clocks_by_team(session: Session, org: Org) -> None:

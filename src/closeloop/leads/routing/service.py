@@ -147,7 +147,7 @@ def assign_lead(
     values: dict[str, Any] = {"team_id": plan.team_id, "updated_at": utcnow()}
     changes: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    steps: list[dict[str, Any]] = []
+    steps: list[dict[str, object]] = []
     if rep is None:
         check_transition(lead.id, lead.status, LeadStatus.POOL)
         values.update(status=LeadStatus.POOL.value, pool_entered_at=at)
@@ -188,7 +188,8 @@ def assign_lead(
             sla_kind=sla_clock.ClockKind.FIRST_CONTACT.value,
             sla_due_at=due,
         )
-        steps.append({"lead_id": lead.id, "level": 0, "step_at": due})
+        assert due is not None  # a rep was chosen: the team had room, and the due time was set
+        steps.append(sla_clock.first_step(lead.id, due))
         save_cursors(session, {plan.name: plan})
         detail = {"team": plan.name, "owner_id": rep.id, "strategy": plan.settings.strategy}
         email = plan.emails[rep.id]

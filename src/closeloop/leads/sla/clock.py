@@ -132,6 +132,12 @@ def stop(session: Session, *, lead_ids: list[int]) -> None:
         stop_steps(session, lead_ids)
 
 
+def first_step(lead_id: int, due: datetime) -> dict[str, object]:
+    """The step row of a clock that starts now, for writers that insert it with the lead's
+    other rows: level 0, the first step at the deadline."""
+    return {"lead_id": lead_id, "level": 0, "step_at": due}
+
+
 def start_steps(session: Session, lead_ids: Sequence[int]) -> None:
     """The clocks now on these lead rows start their breach steps over: level 0, the next step
     at the deadline (a lead without a clock gets no step row)."""
